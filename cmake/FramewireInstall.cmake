@@ -1,0 +1,21 @@
+# Installs the library, its public headers and a package config so that
+# find_package(framewire) gives framewire::framewire.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_net framewire_cli EXPORT framewireTargets
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+        RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY include/framewire DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT framewireTargets NAMESPACE framewire::
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/framewire)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/framewireConfigVersion.cmake
+                                 COMPATIBILITY SameMajorVersion)
+file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/framewireConfig.cmake
+     "include(CMakeFindDependencyMacro)\n"
+     "find_dependency(Threads)\nfind_dependency(fmt)\nfind_dependency(spdlog)\n"
+     "include(\${CMAKE_CURRENT_LIST_DIR}/framewireTargets.cmake)\n")
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/framewireConfig.cmake
+              ${CMAKE_CURRENT_BINARY_DIR}/framewireConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/framewire)

@@ -1,0 +1,83 @@
+// Status and Result: how every framewire function reports failure without
+// exceptions. ErrorCode values double as the wire protocol's error codes
+// (docs/PROTOCOL.md, "Error codes"), so a receiver's refusal reaches the
+// sender's user unchanged. Plain values; safe to copy between threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+namespace framewire {
+
+// Wire values are fixed forever; add new codes at the end.
+enum class ErrorCode : std::uint16_t {
+  kOk = 0,
+  kBadMagic = 1,            // peer is not speaking framewire
+  kUnsupportedVersion = 2,  // no protocol version in common
+  kMalformed = 3,           // a message's body does not parse
+  kUnknownType = 4,         // message type not defined, or not valid in this direction
+  kMessageTooLarge = 5,     // body length above the cap
+  kFrameTooLarge = 6,       // frame data above the receiver's maximum
+  kBadName = 7,             // stream name, file name or source kind breaks the name rules
+  kBadStream = 8,           // unknown or duplicate stream id
+  kStreamBusy = 9,          // stream already open on another connection
+  kChecksumMismatch = 10,   // frame bytes do not match their checksum
+  kConflict = 11,           // a different file with that name is already stored
+  kBadSequence = 12,        // sequence numbers must increase within a stream
+  kWindowExceeded = 13,     // sender ignored the flow-control window
+  kTimeout = 14,            // handshake or idle deadline passed
+  kStorageError = 15,       // receiver could not store (disk full, I/O error)
+  kShuttingDown = 16,       // receiver is stopping
+  kTooManyStreams = 17,     // stream limit per connection reached
+  kUnexpectedMessage = 18,  // valid message at the wrong point of the session
+  kInternal = 19,           // local failure not caused by the peer
+  kConnectionFailed = 20,   // local only: could not connect / connection lost
+};
+
+// Stable lower_snake_case name of a code, e.g. "checksum_mismatch".
+std::string_view to_string(ErrorCode code);
+
+class [[nodiscard]] Status {
+ public:
+  Status() = default;
+  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  static Status ok() { return {}; }
+
+  bool is_ok() const { return code_ == ErrorCode::kOk; }
+  explicit operator bool() const { return is_ok(); }
+  ErrorCode code() const { return code_; }
+  const std::string& message() const { return message_; }
+  // "code_name: message", for logs and user-facing errors.
+  std::string to_string() const;
+
+ private:
+  ErrorCode code_ = ErrorCode::kOk;
+  std::string message_;
+};
+
+// A value or the Status explaining why there is none.
+template <typename T>
+class [[nodiscard]] Result {
+ public:
+  Result(T value) : state_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(Status status) : state_(std::move(status)) {}  // NOLINT(google-explicit-constructor)
+
+  bool is_ok() const { return std::holds_alternative<T>(state_); }
+  explicit operator bool() const { return is_ok(); }
+  T& value() & { return std::get<T>(state_); }
+  const T& value() const& { return std::get<T>(state_); }
+  T&& value() && { return std::get<T>(std::move(state_)); }
+  T* operator->() { return &value(); }
+  const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  Status status() const { return is_ok() ? Status::ok() : std::get<Status>(state_); }
+
+ private:
+  std::variant<T, Status> state_;
+};
+
+}  // namespace framewire

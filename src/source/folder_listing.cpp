@@ -1,0 +1,1 @@
+#include "source/folder_listing.hpp"

@@ -1,0 +1,1 @@
+#include "storage/safe_name.hpp"
