@@ -2,7 +2,8 @@
 # than through global CMAKE_CXX_FLAGS.
 function(framewire_target_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-                                           -Wno-sign-conversion -Wnon-virtual-dtor)
+                                           -Wno-sign-conversion -Wnon-virtual-dtor
+                                           -Wno-missing-field-initializers)
   if(FRAMEWIRE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -1,1 +1,24 @@
-int main() { return 0; }
+// The framewire command line: parses arguments and calls the library.
+//   framewire serve --root DIR --listen HOST:PORT [...]
+//   framewire send --to HOST:PORT --stream NAME [--source KIND] DIR [...]
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "serve_command.hpp"
+#include "send_command.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"framewire: move image frames from senders to a receiver, fast and safely"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "framewire 0.1.0");
+
+  framewire::cli::ServeArguments serve_args;
+  framewire::cli::add_serve_command(app, serve_args);
+  framewire::cli::SendArguments send_args;
+  framewire::cli::add_send_command(app, send_args);
+
+  CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("serve")) return framewire::cli::run_serve(serve_args);
+  if (app.got_subcommand("send")) return framewire::cli::run_send(send_args);
+  return 2;
+}

@@ -1,0 +1,117 @@
+#include "send_command.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "progress_bar.hpp"
+
+namespace framewire::cli {
+
+namespace {
+
+constexpr std::size_t kRejectionsShown = 20;
+
+// Pairs the i-th --stream with the i-th folder and the i-th --source (one
+// --source applies to every stream; none means "visible").
+Result<std::vector<StreamSpec>> pair_streams(const SendArguments& args) {
+  if (args.streams.size() != args.folders.size()) {
+    return Status(ErrorCode::kMalformed,
+                  fmt::format("{} --stream given for {} folder(s); give one --stream NAME per "
+                              "folder, e.g. --stream rig1/visible vis/ --stream rig1/infrared ir/",
+                              args.streams.size(), args.folders.size()));
+  }
+  if (args.sources.size() > 1 && args.sources.size() != args.streams.size()) {
+    return Status(ErrorCode::kMalformed,
+                  fmt::format("{} --source given for {} streams; give one, or one per stream",
+                              args.sources.size(), args.streams.size()));
+  }
+  std::vector<StreamSpec> specs;
+  for (std::size_t i = 0; i < args.streams.size(); ++i) {
+    StreamSpec spec{.name = args.streams[i], .folder = args.folders[i]};
+    if (!args.sources.empty()) spec.source_kind = args.sources[args.sources.size() == 1 ? 0 : i];
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+void print_summary(const SendSummary& summary, bool json) {
+  const double seconds = std::max(summary.seconds, 1e-9);
+  const double mb = static_cast<double>(summary.bytes) / 1e6;
+  if (json) {
+    nlohmann::json out{{"frames", summary.frames},
+                       {"bytes", summary.bytes},
+                       {"streams", summary.streams},
+                       {"seconds", summary.seconds},
+                       {"mb_per_s", mb / seconds},
+                       {"frames_per_s", static_cast<double>(summary.frames) / seconds},
+                       {"rejected", summary.rejected.size()}};
+    std::printf("%s\n", out.dump().c_str());
+  } else {
+    std::printf("sent %llu frames, %.1f MB on %llu stream(s) in %.2f s: %.1f MB/s, %.0f frames/s\n",
+                static_cast<unsigned long long>(summary.frames), mb,
+                static_cast<unsigned long long>(summary.streams), summary.seconds, mb / seconds,
+                static_cast<double>(summary.frames) / seconds);
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+void add_send_command(CLI::App& app, SendArguments& args) {
+  CLI::App* send = app.add_subcommand(
+      "send",
+      "Send every file of DIR as frames of stream NAME; repeat --stream NAME [--source KIND] DIR "
+      "to send several folders over one connection");
+  send->add_option("--to", args.to, "Receiver HOST:PORT")->required();
+  send->add_option("--stream", args.streams, "Stream name, e.g. rig1/visible (repeatable)")
+      ->required()
+      ->allow_extra_args(false);
+  send->add_option("--source", args.sources,
+                   "Source kind: visible, infrared or another label (one, or one per stream)")
+      ->allow_extra_args(false);
+  send->add_option("folders", args.folders, "Folder(s) of frames, one per --stream")->required();
+  send->add_flag("--json", args.json, "Print the summary as JSON");
+  send->add_flag("--no-progress", args.no_progress, "No progress bar, even on a terminal");
+  send->add_option("--connect-timeout", args.connect_timeout_s, "Seconds to wait for a connection")
+      ->capture_default_str();
+}
+
+int run_send(SendArguments& args) {
+  auto streams = pair_streams(args);
+  if (!streams) {
+    std::fprintf(stderr, "framewire send: error: %s\n", streams.status().message().c_str());
+    return 2;
+  }
+  SenderOptions options{.to = args.to, .streams = std::move(streams).value()};
+  options.connect_timeout =
+      std::chrono::milliseconds(static_cast<long long>(args.connect_timeout_s * 1000.0));
+  ProgressBar bar(stderr);
+  if (!args.no_progress && isatty(STDERR_FILENO)) {
+    options.on_progress = [&bar](const SendProgress& progress) { bar.draw(progress); };
+  }
+
+  auto summary = send_folders(options);
+  bar.clear();
+  if (!summary) {
+    std::fprintf(stderr, "framewire send: error: %s\n", summary.status().to_string().c_str());
+    return 1;
+  }
+  print_summary(*summary, args.json);
+  if (!summary->rejected.empty()) {
+    std::fprintf(stderr, "framewire send: the receiver refused %zu frame(s):\n",
+                 summary->rejected.size());
+    for (std::size_t i = 0; i < summary->rejected.size() && i < kRejectionsShown; ++i) {
+      const RejectedFrame& frame = summary->rejected[i];
+      std::fprintf(stderr, "  %s/%s: %s\n", frame.stream.c_str(), frame.file_name.c_str(),
+                   frame.reason.to_string().c_str());
+    }
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace framewire::cli

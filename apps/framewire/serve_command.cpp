@@ -1,0 +1,131 @@
+#include "serve_command.hpp"
+
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+namespace framewire::cli {
+
+namespace {
+
+std::chrono::milliseconds to_ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+}
+
+// Waits for SIGINT/SIGTERM on a thread of its own (they are blocked in every
+// other thread) and asks the receiver to stop gracefully.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(Receiver& receiver) : receiver_(receiver) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~SignalWatcher() {
+    done_ = true;
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
+
+  static sigset_t signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    return set;
+  }
+
+ private:
+  void watch() {
+    const sigset_t set = signals();
+    while (!done_) {
+      int signal = 0;
+      if (sigwait(&set, &signal) != 0 || done_) break;
+      if (signal == SIGINT || signal == SIGTERM) {
+        spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        receiver_.stop();
+      }
+    }
+  }
+
+  Receiver& receiver_;
+  std::atomic<bool> done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+void add_serve_command(CLI::App& app, ServeArguments& args) {
+  CLI::App* serve = app.add_subcommand("serve", "Receive frames and store them under a folder");
+  serve->add_option("--root", args.options.root, "Storage folder (created if missing)")
+      ->required();
+  serve->add_option("--listen", args.options.listen, "HOST:PORT to listen on; port 0 picks one")
+      ->capture_default_str();
+  serve->add_option("--sync", args.sync, "none | batch (group commit) | each")
+      ->check(CLI::IsMember({"none", "batch", "each"}))
+      ->capture_default_str();
+  serve->add_option("--max-frame-bytes", args.options.max_frame_bytes,
+                    "Largest frame accepted, bytes (suffixes KB, MB, GB allowed)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  serve->add_option("--window-bytes", args.options.window_bytes,
+                    "Unacknowledged bytes a sender may have in flight")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  serve->add_option("--window-frames", args.options.window_frames,
+                    "Unacknowledged frames a sender may have in flight")
+      ->capture_default_str();
+  serve->add_option("--handshake-timeout", args.handshake_timeout_s,
+                    "Seconds a new connection has to send its HELLO")
+      ->capture_default_str();
+  serve->add_option("--idle-timeout", args.idle_timeout_s,
+                    "Seconds without progress before a connection is dropped")
+      ->capture_default_str();
+  serve->add_option("--storage-threads", args.options.storage_threads,
+                    "Threads doing file I/O (the network loop never does)")
+      ->capture_default_str();
+  serve->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
+      ->capture_default_str();
+}
+
+int run_serve(ServeArguments& args) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("framewire"));
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  args.options.sync = args.sync == "none"   ? SyncMode::kNone
+                      : args.sync == "each" ? SyncMode::kEach
+                                            : SyncMode::kBatch;
+  args.options.handshake_timeout = to_ms(args.handshake_timeout_s);
+  args.options.idle_timeout = to_ms(args.idle_timeout_s);
+
+  // Block the stop signals before any thread exists, so only the watcher
+  // thread receives them.
+  const sigset_t signals = SignalWatcher::signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto receiver = Receiver::create(args.options);
+  if (!receiver) {
+    std::fprintf(stderr, "framewire serve: error: %s\n", receiver.status().to_string().c_str());
+    return 1;
+  }
+  std::printf("framewire receiver listening on %s, storing under %s (sync %s)\n",
+              (*receiver)->local_address().c_str(), args.options.root.c_str(), args.sync.c_str());
+  std::fflush(stdout);
+
+  {
+    SignalWatcher watcher(**receiver);
+    (*receiver)->run();
+  }
+  const ReceiverStats stats = (*receiver)->stats();
+  spdlog::info("stopped: {} connections, {} frames, {:.1f} MB stored", stats.connections,
+               stats.frames_stored, static_cast<double>(stats.bytes_stored) / 1e6);
+  return 0;
+}
+
+}  // namespace framewire::cli

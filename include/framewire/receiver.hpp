@@ -1,0 +1,75 @@
+// The receiving end: accepts many senders at once on one event loop and
+// stores their frames under a root folder (docs/ARCHITECTURE.md).
+//
+// Threading: create() and run() on one thread; stop() from any thread or a
+// signal handler context that is not async-signal-only (the CLI calls it from
+// an Asio signal_set). File I/O never runs on the network loop: it runs on
+// a small storage thread pool owned by the Receiver.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "framewire/status.hpp"
+
+namespace framewire {
+
+enum class SyncMode {
+  kNone,   // never fsync: fastest, an OS crash may lose acknowledged frames
+  kBatch,  // fsync a group of frames and their folder together, then ack them
+  kEach,   // fsync every frame and its folder before acknowledging it
+};
+
+struct ReceiverOptions {
+  std::string root;                 // storage folder, created if missing
+  std::string listen = "127.0.0.1:0";  // HOST:PORT, [v6]:PORT; port 0 picks a free one
+  SyncMode sync = SyncMode::kBatch;
+  std::uint64_t max_frame_bytes = std::uint64_t{256} << 20;
+  std::uint64_t window_bytes = std::uint64_t{32} << 20;
+  std::uint32_t window_frames = 8192;
+  std::uint32_t max_streams_per_connection = 64;
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{30'000};
+  // How long a stopping receiver waits for a connection to write its last
+  // acknowledgements before closing it anyway.
+  std::chrono::milliseconds shutdown_grace{5'000};
+  unsigned storage_threads = 2;
+};
+
+// Totals since the receiver started; for logs and tests.
+struct ReceiverStats {
+  std::uint64_t connections = 0;
+  std::uint64_t frames_stored = 0;
+  std::uint64_t bytes_stored = 0;
+};
+
+class Receiver {
+ public:
+  // Opens the storage root (cleaning temporary leftovers) and binds the
+  // listening socket. Errors: kStorageError (root), kConnectionFailed (bind).
+  static Result<std::unique_ptr<Receiver>> create(const ReceiverOptions& options);
+  ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  // The bound address as HOST:PORT with the real port.
+  std::string local_address() const;
+  std::uint16_t port() const;
+
+  // Serves until stop(); then finishes in-flight frames, acknowledges them,
+  // closes every connection and returns.
+  void run();
+  // Thread-safe; may be called before or during run().
+  void stop();
+
+  ReceiverStats stats() const;
+
+ private:
+  struct Impl;
+  explicit Receiver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace framewire

@@ -1,0 +1,182 @@
+#include "net/connection.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+#include "net/run_on.hpp"
+
+namespace framewire::net {
+
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t kReadBufferBytes = 256 * 1024;
+// After an ERROR the receiver keeps reading (and dropping) for a moment, so the
+// peer gets to read the ERROR instead of a connection reset.
+constexpr std::chrono::milliseconds kLingerTime{2'000};
+
+std::string describe(const asio::ip::tcp::socket& socket) {
+  asio::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown peer";
+  if (endpoint.address().is_v6()) {
+    return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
+  }
+  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+}
+
+std::chrono::milliseconds check_interval(const ConnectionSettings& settings) {
+  auto shortest = std::min({settings.handshake_timeout, settings.idle_timeout,
+                            settings.shutdown_grace});
+  return std::clamp(shortest / 10, std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, asio::thread_pool& storage_pool,
+                       SessionContext& session_context, const ConnectionSettings& settings,
+                       OnClosed on_closed)
+    : socket_(std::move(socket)),
+      pool_(storage_pool),
+      settings_(settings),
+      on_closed_(std::move(on_closed)),
+      peer_(describe(socket_)),
+      session_(std::make_unique<ReceiverSession>(session_context, peer_)),
+      watchdog_(socket_.get_executor()) {}
+
+asio::awaitable<void> Connection::run() {
+  auto self = shared_from_this();
+  asio::co_spawn(socket_.get_executor(), watch_deadlines(), asio::detached);
+  std::vector<std::uint8_t> buffer(kReadBufferBytes);
+  std::string reason;
+  bool peer_gone = false;
+
+  while (!session_->closed()) {
+    if (stopping_) {
+      busy_ = true;
+      co_await run_on(pool_, [this] { session_->shut_down(out_); });
+      busy_ = false;
+      break;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted && stopping_ && expired_reason_.empty()) continue;
+      peer_gone = true;
+      reason = !expired_reason_.empty() ? expired_reason_
+               : ec == asio::error::eof ? "peer closed the connection"
+                                        : "connection lost: " + ec.message();
+      break;
+    }
+    busy_ = true;
+    co_await run_on(pool_,
+                    [this, data = std::span(buffer.data(), n)] { session_->consume(data, out_); });
+    busy_ = false;
+    if (!co_await write_out()) {
+      peer_gone = true;
+      reason = !expired_reason_.empty() ? expired_reason_ : "connection lost while writing";
+      break;
+    }
+  }
+  if (!peer_gone && socket_.is_open()) {
+    if (co_await write_out() && session_->close_reason() != "goodbye") co_await linger();
+  }
+
+  if (reason.empty()) reason = session_->close_reason();
+  ConnectionReport report{
+      .peer = peer_,
+      .frames = session_->frames_stored(),
+      .bytes = session_->bytes_stored(),
+      .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(),
+      .reason = reason};
+  done_ = true;
+  watchdog_.cancel();
+  // Destroying the session may remove a temporary file: storage pool, not here.
+  co_await run_on(pool_, [this] { session_.reset(); });
+  asio::error_code ignored;
+  socket_.close(ignored);
+  on_closed_(*this, report);
+}
+
+asio::awaitable<bool> Connection::write_out() {
+  if (out_.empty()) co_return socket_.is_open();
+  writing_ = true;
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+  writing_ = false;
+  out_.clear();
+  co_return !ec;
+}
+
+asio::awaitable<void> Connection::linger() {
+  asio::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  asio::steady_timer deadline(socket_.get_executor());
+  deadline.expires_after(kLingerTime);
+  deadline.async_wait([this](asio::error_code ec) {
+    if (!ec) socket_.cancel();
+  });
+  std::array<std::uint8_t, 16 * 1024> sink{};
+  while (true) {
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kNoThrow);
+    if (ec) break;
+  }
+  deadline.cancel();
+}
+
+void Connection::stop() {
+  if (stopping_ || done_) return;
+  stopping_ = true;
+  stop_requested_at_ = std::chrono::steady_clock::now();
+  // Wake the read so the loop reaches its shutdown step; a pending write or
+  // storage work finishes first.
+  if (!busy_ && !writing_) {
+    asio::error_code ignored;
+    socket_.cancel(ignored);
+  }
+}
+
+void Connection::expire(const std::string& why) {
+  if (!expired_reason_.empty()) return;
+  expired_reason_ = why;
+  // Best effort: tell the peer why, without waiting on a peer that may not read.
+  if (!writing_ && !busy_) {
+    protocol::ByteBuffer message;
+    protocol::encode_message(protocol::ErrorMessage{.code = ErrorCode::kTimeout, .message = why},
+                             message);
+    asio::error_code ec;
+    socket_.non_blocking(true, ec);
+    if (!ec) socket_.write_some(asio::buffer(message), ec);
+  }
+  asio::error_code ignored;
+  socket_.close(ignored);
+}
+
+asio::awaitable<void> Connection::watch_deadlines() {
+  auto self = shared_from_this();
+  const auto interval = check_interval(settings_);
+  while (!done_) {
+    watchdog_.expires_after(interval);
+    co_await watchdog_.async_wait(kNoThrow);
+    if (done_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (stopping_ && now - stop_requested_at_ > settings_.shutdown_grace) {
+      expire("receiver stopped before the peer finished");
+    } else if (busy_) {
+      continue;  // the receiver is the slow one; not the peer's fault
+    } else if (session_ && !session_->handshake_done() &&
+               now - started_ > settings_.handshake_timeout) {
+      expire(fmt::format("no HELLO within {} ms", settings_.handshake_timeout.count()));
+    } else if (session_ && !writing_ && now - session_->last_progress() > settings_.idle_timeout) {
+      expire(fmt::format("no progress for {} ms", settings_.idle_timeout.count()));
+    } else if (writing_ && now - session_->last_progress() > settings_.idle_timeout) {
+      expire(fmt::format("peer did not read for {} ms", settings_.idle_timeout.count()));
+    }
+  }
+}
+
+}  // namespace framewire::net

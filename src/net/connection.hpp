@@ -1,0 +1,76 @@
+// One accepted connection on the receiver: moves bytes between the socket and
+// its ReceiverSession (which runs on the storage pool), enforces the handshake
+// and idle deadlines, and closes politely. Lives on the receiver's io_context
+// thread; owned by shared_ptr while its coroutines run.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
+
+#include "net/receiver_session.hpp"
+
+namespace framewire::net {
+
+struct ConnectionSettings {
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{30'000};
+  std::chrono::milliseconds shutdown_grace{5'000};
+};
+
+// Totals a connection reports when it ends.
+struct ConnectionReport {
+  std::string peer;
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  double seconds = 0;
+  std::string reason;
+};
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  using OnClosed = std::function<void(Connection&, const ConnectionReport&)>;
+
+  Connection(asio::ip::tcp::socket socket, asio::thread_pool& storage_pool,
+             SessionContext& session_context, const ConnectionSettings& settings,
+             OnClosed on_closed);
+
+  // Serves until the session ends, the peer goes or a deadline passes.
+  asio::awaitable<void> run();
+  // The receiver is stopping: acknowledge what is complete, then close.
+  void stop();
+
+  const std::string& peer() const { return peer_; }
+
+ private:
+  asio::awaitable<void> watch_deadlines();
+  asio::awaitable<bool> write_out();
+  asio::awaitable<void> linger();
+  void expire(const std::string& why);
+
+  asio::ip::tcp::socket socket_;
+  asio::thread_pool& pool_;
+  ConnectionSettings settings_;
+  OnClosed on_closed_;
+  std::string peer_;
+  std::unique_ptr<ReceiverSession> session_;
+  protocol::ByteBuffer out_;
+  asio::steady_timer watchdog_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point stop_requested_at_{};
+  bool busy_ = false;     // the session is working on the storage pool
+  bool writing_ = false;  // an async_write is pending
+  bool stopping_ = false;
+  bool done_ = false;
+  std::string expired_reason_;  // set when a deadline closed the socket
+};
+
+}  // namespace framewire::net

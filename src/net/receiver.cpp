@@ -1,0 +1,192 @@
+#include "framewire/receiver.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/thread_pool.hpp>
+#include <atomic>
+#include <set>
+
+#include "net/address.hpp"
+#include "net/connection.hpp"
+#include "net/stream_registry.hpp"
+#include "storage/stream_store.hpp"
+
+namespace framewire {
+
+namespace {
+
+constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
+
+storage::SyncPolicy to_policy(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kNone: return storage::SyncPolicy::kNone;
+    case SyncMode::kEach: return storage::SyncPolicy::kEach;
+    case SyncMode::kBatch: break;
+  }
+  return storage::SyncPolicy::kBatch;
+}
+
+std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
+  if (endpoint.address().is_v6()) {
+    return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
+  }
+  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+}
+
+}  // namespace
+
+struct Receiver::Impl {
+  ReceiverOptions options;
+  asio::io_context io{1};
+  asio::thread_pool pool;
+  asio::ip::tcp::acceptor acceptor{io};
+  std::unique_ptr<storage::StorageRoot> root;
+  net::StreamRegistry registry;
+  net::SessionContext session_context;
+  net::ConnectionSettings connection_settings;
+  std::set<std::shared_ptr<net::Connection>> connections;
+  bool stopping = false;
+  std::atomic<std::uint64_t> total_connections = 0;
+  std::atomic<std::uint64_t> frames_stored = 0;
+  std::atomic<std::uint64_t> bytes_stored = 0;
+
+  explicit Impl(const ReceiverOptions& opts)
+      : options(opts), pool(std::max(1U, opts.storage_threads)) {}
+
+  asio::awaitable<void> accept_loop() {
+    while (!stopping) {
+      auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+      if (stopping) break;
+      if (ec) {
+        spdlog::warn("accept failed: {}", ec.message());
+        // Out of descriptors and similar: back off instead of spinning.
+        asio::steady_timer pause(io, std::chrono::milliseconds(100));
+        co_await pause.async_wait(kNoThrow);
+        continue;
+      }
+      asio::error_code ignored;
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      auto connection = std::make_shared<net::Connection>(
+          std::move(socket), pool, session_context, connection_settings,
+          [this](net::Connection& closed, const net::ConnectionReport& report) {
+            on_closed(closed, report);
+          });
+      ++total_connections;
+      spdlog::info("connection {} opened", connection->peer());
+      connections.insert(connection);
+      asio::co_spawn(io, connection->run(), asio::detached);
+    }
+  }
+
+  void on_closed(net::Connection& closed, const net::ConnectionReport& report) {
+    frames_stored += report.frames;
+    bytes_stored += report.bytes;
+    spdlog::info("connection {} closed: {} frames, {:.1f} MB in {:.2f} s ({})", report.peer,
+                 report.frames, static_cast<double>(report.bytes) / 1e6, report.seconds,
+                 report.reason);
+    for (auto it = connections.begin(); it != connections.end(); ++it) {
+      if (it->get() == &closed) {
+        // The connection's coroutine still runs this callback: release it later.
+        asio::post(io, [keep = *it] {});
+        connections.erase(it);
+        break;
+      }
+    }
+  }
+
+  void begin_stop() {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("stopping: finishing in-flight frames on {} connection(s)", connections.size());
+    asio::error_code ignored;
+    acceptor.close(ignored);
+    for (const auto& connection : connections) connection->stop();
+  }
+};
+
+Receiver::Receiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Receiver::~Receiver() {
+  if (impl_) impl_->pool.join();
+}
+
+Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& options) {
+  auto address = net::parse_host_port(options.listen);
+  if (!address) return address.status();
+  auto impl = std::make_unique<Impl>(options);
+
+  auto root = storage::StorageRoot::open(options.root, to_policy(options.sync));
+  if (!root) return root.status();
+  impl->root = std::move(root).value();
+  impl->session_context = net::SessionContext{
+      .root = impl->root.get(),
+      .registry = &impl->registry,
+      .limits = {.max_frame_bytes = options.max_frame_bytes,
+                 .window_bytes = options.window_bytes,
+                 .window_frames = options.window_frames,
+                 .max_streams = options.max_streams_per_connection}};
+  impl->connection_settings = {.handshake_timeout = options.handshake_timeout,
+                               .idle_timeout = options.idle_timeout,
+                               .shutdown_grace = options.shutdown_grace};
+
+  asio::error_code ec;
+  asio::ip::tcp::resolver resolver(impl->io);
+  auto endpoints = resolver.resolve(address->host, address->port,
+                                    asio::ip::tcp::resolver::passive, ec);
+  if (ec || endpoints.empty()) {
+    return Status(ErrorCode::kConnectionFailed,
+                  fmt::format("cannot resolve {}: {}", options.listen, ec.message()));
+  }
+  std::string last_error;
+  for (const auto& entry : endpoints) {
+    auto& acceptor = impl->acceptor;
+    acceptor.open(entry.endpoint().protocol(), ec);
+    if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor.bind(entry.endpoint(), ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) break;
+    last_error = fmt::format("{}: {}", format_endpoint(entry.endpoint()), ec.message());
+    asio::error_code ignored;
+    acceptor.close(ignored);
+  }
+  if (!impl->acceptor.is_open()) {
+    return Status(ErrorCode::kConnectionFailed,
+                  fmt::format("cannot listen on {}: {}", options.listen, last_error));
+  }
+  return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
+}
+
+std::string Receiver::local_address() const {
+  asio::error_code ec;
+  return format_endpoint(impl_->acceptor.local_endpoint(ec));
+}
+
+std::uint16_t Receiver::port() const {
+  asio::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void Receiver::run() {
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  impl_->io.run();
+}
+
+void Receiver::stop() {
+  asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+ReceiverStats Receiver::stats() const {
+  return {.connections = impl_->total_connections.load(),
+          .frames_stored = impl_->frames_stored.load(),
+          .bytes_stored = impl_->bytes_stored.load()};
+}
+
+}  // namespace framewire

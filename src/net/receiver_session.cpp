@@ -1,0 +1,292 @@
+#include "net/receiver_session.hpp"
+
+#include <fmt/format.h>
+
+#include "storage/safe_name.hpp"
+
+namespace framewire::net {
+
+namespace {
+
+constexpr std::uint64_t kProgressDataBytes = 64 * 1024;
+constexpr std::string_view kAgent = "framewire/0.1.0";
+
+template <class... Ts>
+struct Overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+Overloaded(Ts...) -> Overloaded<Ts...>;
+
+}  // namespace
+
+ReceiverSession::ReceiverSession(SessionContext& context, std::string peer)
+    : context_(context),
+      peer_(std::move(peer)),
+      decoder_(protocol::Peer::kClient, {context.limits.max_frame_bytes}) {
+  note_progress();
+}
+
+ReceiverSession::~ReceiverSession() {
+  current_.reset();  // removes the temporary file of an unfinished frame
+  for (auto& [id, stream] : streams_) context_.registry->release(stream.name);
+}
+
+void ReceiverSession::note_progress() {
+  last_progress_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                       std::memory_order_relaxed);
+}
+
+void ReceiverSession::consume(std::span<const std::uint8_t> input, protocol::ByteBuffer& out) {
+  while (!closed_) {
+    auto event = decoder_.next(input);
+    if (std::holds_alternative<protocol::NeedMore>(event)) break;
+    std::visit(Overloaded{
+                   [](protocol::NeedMore) {},
+                   [&](const protocol::DecodeError& error) {
+                     fail(Status(error.code, error.message), out);
+                   },
+                   [&](const protocol::Message& message) {
+                     note_progress();
+                     handle(message, out);
+                   },
+                   [&](const protocol::FrameData& data) { on_frame_data(data.bytes, out); },
+                   [&](const protocol::FrameEnd& end) {
+                     note_progress();
+                     on_frame_end(end.checksum, out);
+                   },
+               },
+               event);
+  }
+  if (closed_) return;
+  // Group commit: everything completed in this read is made durable together
+  // and acknowledged with one ACK.
+  if (Status status = commit_and_acknowledge(out); !status) fail(status, out);
+}
+
+void ReceiverSession::handle(const protocol::Message& message, protocol::ByteBuffer& out) {
+  std::visit(Overloaded{
+                 [&](const protocol::Hello& hello) { on_hello(hello, out); },
+                 [&](const protocol::OpenStream& open) { on_open_stream(open, out); },
+                 [&](const protocol::FrameHeader& header) { on_frame_header(header, out); },
+                 [&](const protocol::Goodbye&) { on_goodbye(out); },
+                 [&](const protocol::ErrorMessage& error) {
+                   // The peer gives up. What it sent completely is still stored.
+                   (void)commit_and_acknowledge(out);
+                   close(fmt::format("sender error: {}: {}", to_string(error.code),
+                                     error.message));
+                 },
+                 [&](const auto&) {
+                   fail(Status(ErrorCode::kUnknownType, "message not valid from a sender"), out);
+                 },
+             },
+             message);
+}
+
+void ReceiverSession::on_hello(const protocol::Hello& hello, protocol::ByteBuffer& out) {
+  if (handshake_done()) {
+    return fail(Status(ErrorCode::kUnexpectedMessage, "HELLO sent twice"), out);
+  }
+  if (hello.min_version > protocol::kVersion || hello.max_version < protocol::kVersion) {
+    return fail(Status(ErrorCode::kUnsupportedVersion,
+                       fmt::format("this receiver speaks protocol version {}; the sender offers "
+                                   "versions {} to {}",
+                                   protocol::kVersion, hello.min_version, hello.max_version)),
+                out);
+  }
+  handshake_done_.store(true, std::memory_order_relaxed);
+  const SessionLimits& limits = context_.limits;
+  protocol::encode_message(
+      protocol::HelloOk{.version = protocol::kVersion,
+                        .features = protocol::kFeaturesNone,
+                        .max_frame_bytes = limits.max_frame_bytes,
+                        .window_bytes = limits.window_bytes,
+                        .window_frames = limits.window_frames,
+                        .agent = std::string(kAgent)},
+      out);
+}
+
+void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol::ByteBuffer& out) {
+  if (streams_.size() >= context_.limits.max_streams) {
+    return fail(Status(ErrorCode::kTooManyStreams,
+                       fmt::format("at most {} streams per connection", streams_.size())),
+                out);
+  }
+  if (streams_.contains(open.stream_id)) {
+    return fail(Status(ErrorCode::kBadStream,
+                       fmt::format("stream id {} is already open on this connection",
+                                   open.stream_id)),
+                out);
+  }
+  if (Status status = storage::validate_stream_name(open.name); !status) return fail(status, out);
+  if (Status status = storage::validate_source_kind(open.source_kind); !status) {
+    return fail(status, out);
+  }
+  for (const auto& [id, stream] : streams_) {
+    if (stream.name == open.name) {
+      return fail(Status(ErrorCode::kStreamBusy,
+                         fmt::format("stream \"{}\" is already open on this connection as id {}",
+                                     open.name, id)),
+                  out);
+    }
+  }
+  if (!context_.registry->try_acquire(open.name)) {
+    return fail(Status(ErrorCode::kStreamBusy,
+                       fmt::format("stream \"{}\" is being written by another connection",
+                                   open.name)),
+                out);
+  }
+  auto store = context_.root->open_stream(open.name, open.source_kind);
+  if (!store) {
+    context_.registry->release(open.name);
+    return fail(store.status(), out);
+  }
+  const std::uint64_t next_sequence = (*store)->next_sequence();
+  streams_.emplace(open.stream_id, Stream{.name = open.name, .store = std::move(store).value()});
+  protocol::encode_message(
+      protocol::StreamOpened{.stream_id = open.stream_id, .next_sequence = next_sequence}, out);
+}
+
+void ReceiverSession::on_frame_header(const protocol::FrameHeader& header,
+                                      protocol::ByteBuffer& out) {
+  auto it = streams_.find(header.stream_id);
+  if (it == streams_.end()) {
+    return fail(Status(ErrorCode::kBadStream,
+                       fmt::format("FRAME for stream id {}, which is not open", header.stream_id)),
+                out);
+  }
+  Stream& stream = it->second;
+  if (stream.last_sequence && header.sequence <= *stream.last_sequence) {
+    return fail(Status(ErrorCode::kBadSequence,
+                       fmt::format("stream \"{}\": sequence {} after {}", stream.name,
+                                   header.sequence, *stream.last_sequence)),
+                out);
+  }
+  if (Status status = storage::validate_file_name(header.file_name); !status) {
+    return fail(status, out);
+  }
+  const SessionLimits& limits = context_.limits;
+  if (inflight_frames_ > 0 && (inflight_frames_ + 1 > limits.window_frames ||
+                               inflight_bytes_ + header.data_bytes > limits.window_bytes)) {
+    return fail(Status(ErrorCode::kWindowExceeded,
+                       fmt::format("{} frames / {} bytes unacknowledged; the window is {} frames "
+                                   "/ {} bytes",
+                                   inflight_frames_ + 1, inflight_bytes_ + header.data_bytes,
+                                   limits.window_frames, limits.window_bytes)),
+                out);
+  }
+  ++inflight_frames_;
+  inflight_bytes_ += header.data_bytes;
+  stream.last_sequence = header.sequence;
+
+  CurrentFrame frame{.stream = &stream,
+                     .stream_id = header.stream_id,
+                     .sequence = header.sequence,
+                     .bytes = header.data_bytes};
+  auto incoming = stream.store->begin_frame(header.sequence, header.file_name, header.data_bytes,
+                                            header.capture_time_ns);
+  if (incoming) {
+    frame.file.emplace(std::move(incoming).value());
+  } else if (incoming.status().code() == ErrorCode::kConflict) {
+    frame.rejection = incoming.status();  // its data is read and dropped
+  } else {
+    return fail(incoming.status(), out);
+  }
+  current_.emplace(std::move(frame));
+}
+
+void ReceiverSession::on_frame_data(std::span<const std::uint8_t> bytes,
+                                    protocol::ByteBuffer& out) {
+  data_since_progress_ += bytes.size();
+  if (data_since_progress_ >= kProgressDataBytes) {
+    data_since_progress_ = 0;
+    note_progress();
+  }
+  if (!current_ || !current_->file) return;
+  if (Status status = current_->file->write(bytes); !status) fail(status, out);
+}
+
+void ReceiverSession::on_frame_end(std::uint64_t checksum, protocol::ByteBuffer& out) {
+  if (!current_) return;
+  CurrentFrame frame = std::move(*current_);
+  current_.reset();
+  ++finished_frames_;
+  finished_bytes_ += frame.bytes;
+  frame.stream->settled_through = frame.sequence;
+  frame.stream->dirty = true;
+  if (!frame.file) return reject(frame.stream_id, frame.sequence, frame.rejection, out);
+
+  auto outcome = frame.stream->store->finish_frame(std::move(*frame.file), checksum);
+  if (!outcome) {
+    if (outcome.status().code() == ErrorCode::kStorageError) return fail(outcome.status(), out);
+    return reject(frame.stream_id, frame.sequence, outcome.status(), out);
+  }
+}
+
+void ReceiverSession::on_goodbye(protocol::ByteBuffer& out) {
+  if (Status status = commit_and_acknowledge(out); !status) return fail(status, out);
+  protocol::encode_message(protocol::Goodbye{}, out);
+  close("goodbye");
+}
+
+Status ReceiverSession::commit_and_acknowledge(protocol::ByteBuffer& out) {
+  protocol::Ack ack;
+  for (auto& [id, stream] : streams_) {
+    if (stream.store->queued() > 0) {
+      auto committed = stream.store->commit();
+      if (!committed) return committed.status();
+      for (const auto& record : committed->stored) {
+        ++frames_stored_;
+        bytes_stored_ += record.bytes;
+      }
+      for (const auto& [record, why] : committed->conflicts) reject(id, record.sequence, why, out);
+    }
+    if (stream.dirty) {
+      ack.entries.push_back({.stream_id = id, .through_sequence = *stream.settled_through});
+      stream.dirty = false;
+    }
+  }
+  if (!ack.entries.empty()) protocol::encode_message(ack, out);
+  inflight_frames_ -= finished_frames_;
+  inflight_bytes_ -= finished_bytes_;
+  finished_frames_ = 0;
+  finished_bytes_ = 0;
+  return Status::ok();
+}
+
+void ReceiverSession::reject(std::uint32_t stream_id, std::uint64_t sequence, const Status& why,
+                             protocol::ByteBuffer& out) {
+  protocol::encode_message(protocol::FrameRejected{.stream_id = stream_id,
+                                                   .sequence = sequence,
+                                                   .code = why.code(),
+                                                   .message = why.message()},
+                           out);
+}
+
+void ReceiverSession::fail(const Status& why, protocol::ByteBuffer& out) {
+  if (closed_) return;
+  Status reported = why;
+  // Frames that arrived whole before the fault are still stored and
+  // acknowledged, so the sender knows exactly what it must not resend.
+  if (why.code() != ErrorCode::kStorageError) {
+    if (Status status = commit_and_acknowledge(out); !status) reported = status;
+  }
+  protocol::encode_message(
+      protocol::ErrorMessage{.code = reported.code(), .message = reported.message()}, out);
+  close(reported.to_string());
+}
+
+void ReceiverSession::shut_down(protocol::ByteBuffer& out) {
+  if (closed_) return;
+  fail(Status(ErrorCode::kShuttingDown,
+              "the receiver is shutting down; every acknowledged frame is stored"),
+       out);
+}
+
+void ReceiverSession::close(std::string reason) {
+  closed_ = true;
+  close_reason_ = std::move(reason);
+  current_.reset();
+}
+
+}  // namespace framewire::net

@@ -1,0 +1,124 @@
+// The receiver's side of one connection as a state machine without sockets:
+// bytes from the peer go in, reply bytes come out, frames go to storage. The
+// Asio connection (receiver.cpp) only moves bytes and enforces deadlines,
+// which keeps this part testable and fuzzable byte by byte.
+//
+// Threading: one thread at a time (the receiver calls it on its storage pool,
+// since it performs blocking file I/O). last_progress() may be read from any
+// thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "framewire/status.hpp"
+#include "net/stream_registry.hpp"
+#include "protocol/message_decoder.hpp"
+#include "protocol/message_encoder.hpp"
+#include "storage/stream_store.hpp"
+
+namespace framewire::net {
+
+struct SessionLimits {
+  std::uint64_t max_frame_bytes = 0;
+  std::uint64_t window_bytes = 0;
+  std::uint32_t window_frames = 0;
+  std::uint32_t max_streams = 0;
+};
+
+// What a session needs from the receiver; outlives every session.
+struct SessionContext {
+  storage::StorageRoot* root = nullptr;
+  StreamRegistry* registry = nullptr;
+  SessionLimits limits;
+};
+
+class ReceiverSession {
+ public:
+  ReceiverSession(SessionContext& context, std::string peer);
+  ~ReceiverSession();  // releases the streams; an unfinished frame is removed
+  ReceiverSession(const ReceiverSession&) = delete;
+  ReceiverSession& operator=(const ReceiverSession&) = delete;
+
+  // Processes bytes from the peer and appends the replies (HELLO_OK,
+  // STREAM_OPENED, FRAME_REJECTED, ACK, GOODBYE, ERROR) to `out`. Frames
+  // completed in this call are stored as one group and acknowledged at its end.
+  void consume(std::span<const std::uint8_t> input, protocol::ByteBuffer& out);
+
+  // The receiver is stopping: stores and acknowledges every complete frame,
+  // then says ERROR shutting_down. The session is closed afterwards.
+  void shut_down(protocol::ByteBuffer& out);
+
+  // True once the connection should be closed after `out` is written.
+  bool closed() const { return closed_; }
+  bool handshake_done() const { return handshake_done_.load(std::memory_order_relaxed); }
+  // Steady-clock time of the last complete message or 64 KiB of frame data.
+  std::chrono::steady_clock::time_point last_progress() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(last_progress_.load(std::memory_order_relaxed)));
+  }
+
+  // Why the session ended ("goodbye", "peer closed", an error), for the log.
+  const std::string& close_reason() const { return close_reason_; }
+  std::uint64_t frames_stored() const { return frames_stored_; }
+  std::uint64_t bytes_stored() const { return bytes_stored_; }
+
+ private:
+  struct Stream {
+    std::string name;
+    std::unique_ptr<storage::StreamStore> store;
+    std::optional<std::uint64_t> last_sequence;   // last FRAME seen
+    std::optional<std::uint64_t> settled_through;  // highest finished, not yet acked
+    bool dirty = false;                            // has something to acknowledge
+  };
+  // The frame whose data is arriving now.
+  struct CurrentFrame {
+    Stream* stream = nullptr;
+    std::uint32_t stream_id = 0;
+    std::uint64_t sequence = 0;
+    std::uint64_t bytes = 0;
+    std::optional<storage::IncomingFrame> file;  // empty: data is discarded
+    Status rejection;                            // why it is discarded
+  };
+
+  void handle(const protocol::Message& message, protocol::ByteBuffer& out);
+  void on_hello(const protocol::Hello& hello, protocol::ByteBuffer& out);
+  void on_open_stream(const protocol::OpenStream& open, protocol::ByteBuffer& out);
+  void on_frame_header(const protocol::FrameHeader& header, protocol::ByteBuffer& out);
+  void on_frame_data(std::span<const std::uint8_t> bytes, protocol::ByteBuffer& out);
+  void on_frame_end(std::uint64_t checksum, protocol::ByteBuffer& out);
+  void on_goodbye(protocol::ByteBuffer& out);
+
+  // Stores the queued frames of every stream and appends the ACKs.
+  Status commit_and_acknowledge(protocol::ByteBuffer& out);
+  void reject(std::uint32_t stream_id, std::uint64_t sequence, const Status& why,
+              protocol::ByteBuffer& out);
+  // Commits what can be committed, sends ERROR, closes.
+  void fail(const Status& why, protocol::ByteBuffer& out);
+  void close(std::string reason);
+  void note_progress();
+
+  SessionContext& context_;
+  std::string peer_;
+  protocol::MessageDecoder decoder_;
+  std::map<std::uint32_t, Stream> streams_;
+  std::optional<CurrentFrame> current_;
+  std::atomic<bool> handshake_done_ = false;
+  bool closed_ = false;
+  std::string close_reason_;
+  std::uint64_t inflight_frames_ = 0;  // FRAME headers seen, not yet covered by a sent ACK
+  std::uint64_t inflight_bytes_ = 0;
+  std::uint64_t finished_frames_ = 0;  // of those, the ones that are settled
+  std::uint64_t finished_bytes_ = 0;
+  std::uint64_t frames_stored_ = 0;
+  std::uint64_t bytes_stored_ = 0;
+  std::uint64_t data_since_progress_ = 0;
+  std::atomic<std::chrono::steady_clock::rep> last_progress_;
+};
+
+}  // namespace framewire::net

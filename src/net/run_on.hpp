@@ -1,0 +1,34 @@
+// run_on(pool, fn): runs blocking work (file I/O) on a thread pool and resumes
+// the awaiting coroutine on its own executor afterwards, so the network loop
+// never blocks on the disk. The coroutine's io_context is kept busy (work
+// guard) while the work runs, so run() cannot return under it.
+#pragma once
+
+#include <utility>
+
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
+
+namespace framewire::net {
+
+template <typename Function>
+asio::awaitable<void> run_on(asio::thread_pool& pool, Function fn) {
+  auto initiate = [&pool, fn = std::move(fn)](auto handler) mutable {
+    auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+    asio::post(pool, [fn = std::move(fn), handler = std::move(handler),
+                      work = std::move(work)]() mutable {
+      fn();
+      auto executor = work.get_executor();
+      asio::post(executor, [handler = std::move(handler)]() mutable { std::move(handler)(); });
+      work.reset();
+    });
+  };
+  co_await asio::async_initiate<const asio::use_awaitable_t<>, void()>(std::move(initiate),
+                                                                         asio::use_awaitable);
+}
+
+}  // namespace framewire::net
