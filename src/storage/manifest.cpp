@@ -1,0 +1,133 @@
+// Manifest line format and crash recovery (manifest.hpp).
+#include "storage/manifest.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "storage/file_io.hpp"
+
+namespace framewire::storage {
+namespace {
+
+constexpr std::uint64_t kFirstWindowBytes = 4096;
+constexpr std::uint64_t kMaxWindowBytes = 1024 * 1024;
+
+std::string hex64(std::uint64_t value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    text[static_cast<std::size_t>(i)] = kHex[value & 0xf];
+    value >>= 4;
+  }
+  return text;
+}
+
+// Reads bytes [end - window, end) of the file.
+Result<std::string> read_window(int fd, std::uint64_t end, std::uint64_t window,
+                                std::string_view path) {
+  std::string buffer(static_cast<std::size_t>(window), '\0');
+  const long got = pread_full(fd, buffer.data(), buffer.size(), end - window);
+  if (got < 0) return errno_status("cannot read", path, static_cast<int>(-got));
+  if (static_cast<std::uint64_t>(got) != window) {
+    return Status(ErrorCode::kStorageError, std::string(path) + " shrank while it was being read");
+  }
+  return buffer;
+}
+
+// Offset just past the last '\n' at or before `size`, 0 if there is none.
+Result<std::uint64_t> complete_end(int fd, std::uint64_t size, std::string_view path) {
+  std::uint64_t end = size;
+  while (end > 0) {
+    const std::uint64_t window = std::min(end, kFirstWindowBytes * 16);
+    auto chunk = read_window(fd, end, window, path);
+    if (!chunk) return chunk.status();
+    const std::size_t newline = chunk->rfind('\n');
+    if (newline != std::string::npos) return end - window + newline + 1;
+    end -= window;
+  }
+  return std::uint64_t{0};
+}
+
+// The "seq" of a manifest line, or nothing if the line is not a record.
+std::optional<std::uint64_t> parse_sequence(std::string_view line) {
+  const auto json = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return std::nullopt;
+  const auto seq = json.find("seq");
+  if (seq == json.end() || !seq->is_number_unsigned()) return std::nullopt;
+  return seq->get<std::uint64_t>();
+}
+
+}  // namespace
+
+void append_manifest_line(const FrameRecord& record, std::string& out) {
+  // ordered_json keeps the documented key order, which makes the file easy
+  // to read and to diff.
+  const nlohmann::ordered_json line = {
+      {"seq", record.sequence},
+      {"file", record.file_name},
+      {"bytes", record.bytes},
+      {"xxh3", hex64(record.checksum)},
+      {"source", record.source_kind},
+      {"capture_time_ns", record.capture_time_ns},
+      {"receive_time_ns", record.receive_time_ns},
+  };
+  out += line.dump();
+  out += '\n';
+}
+
+Result<ManifestTail> recover_manifest(int fd, std::string_view path, bool sync) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_status("cannot stat", path, errno);
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  auto end = complete_end(fd, size, path);
+  if (!end) return end.status();
+
+  ManifestTail tail;
+  tail.size = *end;
+  if (tail.size < size) {
+    // A torn last line is end-of-input, not corruption: the frame it
+    // described was never acknowledged, so dropping it loses nothing.
+    if (::ftruncate(fd, static_cast<off_t>(tail.size)) != 0) {
+      return errno_status("cannot cut the torn last line of", path, errno);
+    }
+    if (sync) {
+      if (const int error = fsync_fd(fd); error != 0) {
+        return errno_status("cannot fsync", path, error);
+      }
+    }
+  }
+  if (tail.size == 0) return tail;
+
+  // Walk complete lines backwards from the end, reading a growing window.
+  std::uint64_t window = std::min(tail.size, kFirstWindowBytes);
+  for (;;) {
+    auto chunk = read_window(fd, tail.size, window, path);
+    if (!chunk) return chunk.status();
+    const std::string_view text(*chunk);
+    // text ends with '\n'; line_end indexes the '\n' closing the line.
+    std::size_t line_end = text.size() - 1;
+    for (;;) {
+      const std::size_t newline =
+          line_end == 0 ? std::string_view::npos : text.rfind('\n', line_end - 1);
+      if (newline == std::string_view::npos && window < tail.size) break;  // line cut by window
+      const std::size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
+      if (auto seq = parse_sequence(text.substr(begin, line_end - begin))) {
+        tail.next_sequence = *seq + 1;
+        return tail;
+      }
+      if (newline == std::string_view::npos) break;  // start of file
+      line_end = newline;
+    }
+    if (window == tail.size || window >= kMaxWindowBytes) break;
+    window = std::min(tail.size, window * 4);
+  }
+  return Status(ErrorCode::kStorageError,
+                std::string(path) + ": no readable record near the end; the manifest is corrupt");
+}
+
+}  // namespace framewire::storage

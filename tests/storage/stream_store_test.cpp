@@ -1,0 +1,592 @@
+// StorageRoot / StreamStore / IncomingFrame against real files in a fresh
+// temporary directory: the round trip per sync policy, the manifest and its
+// crash repair, every way a frame can fail, and symlinks planted to escape the
+// root.
+#include "storage/stream_store.hpp"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace framewire::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes pattern(std::size_t size, std::uint8_t seed) {
+  Bytes bytes(size);
+  std::uint32_t x = seed * 2654435761u + 1;
+  for (auto& b : bytes) {
+    x = x * 1664525u + 1013904223u;
+    b = static_cast<std::uint8_t>(x >> 24);
+  }
+  return bytes;
+}
+
+std::uint64_t xxh3(const Bytes& bytes) {
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
+Bytes read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return Bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+std::vector<std::string> names_in(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool has_temp_files(const fs::path& dir) {
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    if (entry.path().filename().string().starts_with(".fwtmp-")) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> manifest_lines(const fs::path& stream_dir) {
+  std::ifstream in(stream_dir / "manifest.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "framewire-storage-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+class StreamStoreTest : public ::testing::Test {
+ protected:
+  fs::path root_path() const { return tmp_.path() / "root"; }
+
+  std::unique_ptr<StorageRoot> open_root(SyncPolicy policy = SyncPolicy::kBatch) {
+    auto root = StorageRoot::open(root_path().string(), policy);
+    EXPECT_TRUE(root) << root.status().to_string();
+    return std::move(root).value();
+  }
+
+  std::unique_ptr<StreamStore> open_stream(StorageRoot& root, std::string_view name = "cam") {
+    auto store = root.open_stream(name, "visible");
+    EXPECT_TRUE(store) << store.status().to_string();
+    return std::move(store).value();
+  }
+
+  // Streams `bytes` into a frame in `chunk`-sized writes and finishes it.
+  static Result<FinishOutcome> send(StreamStore& store, std::uint64_t seq, std::string_view name,
+                                    const Bytes& bytes, std::size_t chunk = 3000,
+                                    std::int64_t capture_time_ns = 0) {
+    auto frame = store.begin_frame(seq, name, bytes.size(), capture_time_ns);
+    if (!frame) return frame.status();
+    for (std::size_t at = 0; at < bytes.size(); at += chunk) {
+      const std::size_t n = std::min(chunk, bytes.size() - at);
+      if (Status status = frame->write(std::span(bytes).subspan(at, n)); !status) return status;
+    }
+    return store.finish_frame(std::move(frame).value(), xxh3(bytes));
+  }
+
+  TempDir tmp_;
+};
+
+// ---------------------------------------------------------------------------
+// Round trip
+
+class RoundTripTest : public StreamStoreTest, public ::testing::WithParamInterface<SyncPolicy> {};
+
+TEST_P(RoundTripTest, StoredFilesAreByteIdentical) {
+  auto root = open_root(GetParam());
+  auto store = open_stream(*root, "rig1/visible");
+  EXPECT_EQ(store->name(), "rig1/visible");
+  EXPECT_EQ(store->next_sequence(), 0u);
+  const std::vector<Bytes> frames = {pattern(0, 1), pattern(1, 2), pattern(3072, 3),
+                                     pattern(1 << 20, 4), pattern(65537, 5)};
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    auto outcome = send(*store, i, std::to_string(i) + ".png", frames[i]);
+    ASSERT_TRUE(outcome) << outcome.status().to_string();
+    EXPECT_EQ(*outcome, FinishOutcome::kQueued);
+  }
+  EXPECT_EQ(store->queued(), frames.size());
+  auto result = store->commit();
+  ASSERT_TRUE(result) << result.status().to_string();
+  EXPECT_EQ(store->queued(), 0u);
+  EXPECT_TRUE(result->conflicts.empty());
+  ASSERT_EQ(result->stored.size(), frames.size());
+  const fs::path dir = root_path() / "rig1" / "visible";
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    EXPECT_EQ(result->stored[i].sequence, i);
+    EXPECT_EQ(result->stored[i].file_name, std::to_string(i) + ".png");
+    EXPECT_EQ(result->stored[i].checksum, xxh3(frames[i]));
+    EXPECT_EQ(read_file(dir / (std::to_string(i) + ".png")), frames[i]) << i;
+  }
+  EXPECT_EQ(manifest_lines(dir).size(), frames.size());
+  EXPECT_EQ(store->next_sequence(), frames.size());
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPolicies, RoundTripTest,
+                         ::testing::Values(SyncPolicy::kNone, SyncPolicy::kBatch,
+                                           SyncPolicy::kEach),
+                         [](const auto& param_info) {
+                           switch (param_info.param) {
+                             case SyncPolicy::kNone:
+                               return std::string("None");
+                             case SyncPolicy::kBatch:
+                               return std::string("Batch");
+                             case SyncPolicy::kEach:
+                               return std::string("Each");
+                           }
+                           return std::string("Unknown");
+                         });
+
+TEST_F(StreamStoreTest, ThousandsOfSmallFramesInGroups) {
+  auto root = open_root(SyncPolicy::kNone);
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(3072, 9);
+  constexpr std::uint64_t kFrames = 3000;
+  std::size_t stored = 0;
+  for (std::uint64_t seq = 0; seq < kFrames; ++seq) {
+    ASSERT_TRUE(send(*store, seq, std::to_string(seq) + ".raw", bytes));
+    if (store->queued() == 256 || seq + 1 == kFrames) {
+      auto result = store->commit();
+      ASSERT_TRUE(result) << result.status().to_string();
+      stored += result->stored.size();
+    }
+  }
+  EXPECT_EQ(stored, kFrames);
+  EXPECT_EQ(store->next_sequence(), kFrames);
+  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), kFrames);
+  EXPECT_EQ(names_in(root_path() / "cam").size(), kFrames + 1);
+}
+
+TEST_F(StreamStoreTest, RootIsCreatedWithParents) {
+  const fs::path nested = tmp_.path() / "a" / "b" / "c";
+  auto root = StorageRoot::open(nested.string() + "/", SyncPolicy::kNone);
+  ASSERT_TRUE(root) << root.status().to_string();
+  EXPECT_TRUE(fs::is_directory(nested));
+  EXPECT_EQ((*root)->path(), nested.string());
+  EXPECT_EQ((*root)->policy(), SyncPolicy::kNone);
+}
+
+TEST_F(StreamStoreTest, ConcurrentOpenOfTheSameNewStream) {
+  auto root = open_root();
+  std::vector<Status> results(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] { results[i] = root->open_stream("x/y/z", "visible").status(); });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& status : results) EXPECT_TRUE(status) << status.to_string();
+}
+
+// ---------------------------------------------------------------------------
+// Manifest
+
+TEST_F(StreamStoreTest, ManifestLineFormat) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(100, 7);
+  const auto before = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  ASSERT_TRUE(send(*store, 17, "17.png", bytes, 3000, 123456789));
+  ASSERT_TRUE(store->commit());
+  const auto lines = manifest_lines(root_path() / "cam");
+  ASSERT_EQ(lines.size(), 1u);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(xxh3(bytes)));
+  // Key order and compactness are part of the format.
+  EXPECT_THAT(lines[0], ::testing::StartsWith("{\"seq\":17,\"file\":\"17.png\",\"bytes\":100,"
+                                              "\"xxh3\":\"" +
+                                              std::string(hex) +
+                                              "\",\"source\":\"visible\","
+                                              "\"capture_time_ns\":123456789,"
+                                              "\"receive_time_ns\":"));
+  const auto json = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(json.size(), 7u);
+  EXPECT_GE(json["receive_time_ns"].get<std::int64_t>(), before);
+}
+
+TEST_F(StreamStoreTest, NextSequenceSurvivesReopen) {
+  {
+    auto root = open_root();
+    auto store = open_stream(*root);
+    ASSERT_TRUE(send(*store, 3, "a.png", pattern(10, 1)));
+    ASSERT_TRUE(send(*store, 7, "b.png", pattern(10, 2)));
+    ASSERT_TRUE(store->commit());
+    EXPECT_EQ(store->next_sequence(), 8u);
+  }
+  auto root = open_root();
+  EXPECT_EQ(open_stream(*root)->next_sequence(), 8u);
+  EXPECT_EQ(open_stream(*root, "other")->next_sequence(), 0u);
+}
+
+TEST_F(StreamStoreTest, TornManifestLineIsRepaired) {
+  {
+    auto root = open_root();
+    auto store = open_stream(*root);
+    ASSERT_TRUE(send(*store, 4, "4.png", pattern(10, 1)));
+    ASSERT_TRUE(store->commit());
+  }
+  const fs::path manifest = root_path() / "cam" / "manifest.jsonl";
+  const std::string good = read_text(manifest);
+  write_text(manifest, good + "{\"seq\":5,\"file\":\"5.pn");  // writer died mid-line
+  auto root = open_root();
+  auto store = open_stream(*root);
+  EXPECT_EQ(store->next_sequence(), 5u);
+  EXPECT_EQ(read_text(manifest), good);
+  // Appending after the repair yields well-formed lines only.
+  ASSERT_TRUE(send(*store, 5, "5.png", pattern(10, 2)));
+  ASSERT_TRUE(store->commit());
+  const auto lines = manifest_lines(root_path() / "cam");
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+  EXPECT_EQ(store->next_sequence(), 6u);
+}
+
+TEST_F(StreamStoreTest, ManifestWithOnlyATornLineIsEmptied) {
+  static_cast<void>(open_stream(*open_root()));
+  const fs::path manifest = root_path() / "cam" / "manifest.jsonl";
+  write_text(manifest, "{\"seq\":9");
+  auto root = open_root();
+  EXPECT_EQ(open_stream(*root)->next_sequence(), 0u);
+  EXPECT_EQ(fs::file_size(manifest), 0u);
+}
+
+TEST_F(StreamStoreTest, UnreadableLastLineFallsBackToThePreviousRecord) {
+  static_cast<void>(open_stream(*open_root()));
+  const fs::path manifest = root_path() / "cam" / "manifest.jsonl";
+  // What a crash with sync=none can leave: a complete line of zeros.
+  write_text(manifest, "{\"seq\":41}\n" + std::string(20, '\0') + "\n");
+  auto root = open_root();
+  EXPECT_EQ(open_stream(*root)->next_sequence(), 42u);
+}
+
+TEST_F(StreamStoreTest, LongManifestIsReadFromItsTail) {
+  static_cast<void>(open_stream(*open_root()));
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "{\"seq\":" + std::to_string(i) + ",\"file\":\"x\"}\n";
+  write_text(root_path() / "cam" / "manifest.jsonl", text);
+  auto root = open_root();
+  EXPECT_EQ(open_stream(*root)->next_sequence(), 20000u);
+}
+
+// ---------------------------------------------------------------------------
+// Temporary files
+
+TEST_F(StreamStoreTest, TemporaryLeftoversAreRemovedAtOpen) {
+  fs::create_directories(root_path() / "a" / "b");
+  write_text(root_path() / ".fwtmp-00000000000000aa", "x");
+  write_text(root_path() / "a" / "b" / ".fwtmp-1234", "partial frame");
+  write_text(root_path() / "a" / "b" / "7.png", "kept");
+  write_text(root_path() / "a" / ".other", "kept");
+  static_cast<void>(open_root());
+  EXPECT_FALSE(has_temp_files(root_path()));
+  EXPECT_EQ(read_text(root_path() / "a" / "b" / "7.png"), "kept");
+  EXPECT_TRUE(fs::exists(root_path() / "a" / ".other"));
+}
+
+TEST_F(StreamStoreTest, SweepDoesNotFollowSymlinks) {
+  TempDir outside;
+  write_text(outside.path() / ".fwtmp-victim", "not ours");
+  fs::create_directories(root_path());
+  fs::create_directory_symlink(outside.path(), root_path() / "link");
+  static_cast<void>(open_root());
+  EXPECT_TRUE(fs::exists(outside.path() / ".fwtmp-victim"));
+}
+
+TEST_F(StreamStoreTest, DestroyingAnUnfinishedFrameRemovesItsTemporaryFile) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  {
+    auto frame = store->begin_frame(0, "0.png", 100, 0);
+    ASSERT_TRUE(frame);
+    const Bytes half = pattern(50, 1);
+    ASSERT_TRUE(frame->write(half));
+    EXPECT_TRUE(has_temp_files(root_path()));
+  }
+  EXPECT_FALSE(has_temp_files(root_path()));
+  EXPECT_EQ(names_in(root_path() / "cam"), std::vector<std::string>{"manifest.jsonl"});
+}
+
+TEST_F(StreamStoreTest, FrameOutlivingItsStoreStillCleansUp) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  auto frame = store->begin_frame(0, "0.png", 100, 0);
+  ASSERT_TRUE(frame);
+  store.reset();
+  { auto dropped = std::move(frame).value(); }
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+TEST_F(StreamStoreTest, PartialFrameIsNeverVisibleUnderItsFinalName) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(10000, 3);
+  const fs::path final_path = root_path() / "cam" / "0.png";
+  auto frame = store->begin_frame(0, "0.png", bytes.size(), 0);
+  ASSERT_TRUE(frame);
+  for (std::size_t at = 0; at < bytes.size(); at += 1000) {
+    ASSERT_TRUE(frame->write(std::span(bytes).subspan(at, 1000)));
+    EXPECT_FALSE(fs::exists(final_path));
+  }
+  ASSERT_EQ(store->finish_frame(std::move(frame).value(), xxh3(bytes)).value(),
+            FinishOutcome::kQueued);
+  EXPECT_FALSE(fs::exists(final_path));  // visible only once committed
+  ASSERT_TRUE(store->commit());
+  EXPECT_EQ(read_file(final_path), bytes);
+}
+
+TEST_F(StreamStoreTest, QueuedFramesDroppedWithTheStoreLeaveNothing) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  store.reset();
+  EXPECT_EQ(names_in(root_path() / "cam"), std::vector<std::string>{"manifest.jsonl"});
+}
+
+// ---------------------------------------------------------------------------
+// Failing frames
+
+TEST_F(StreamStoreTest, ChecksumMismatchLeavesNothing) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(5000, 1);
+  auto frame = store->begin_frame(0, "0.png", bytes.size(), 0);
+  ASSERT_TRUE(frame);
+  ASSERT_TRUE(frame->write(bytes));
+  auto outcome = store->finish_frame(std::move(frame).value(), xxh3(bytes) ^ 1);
+  ASSERT_FALSE(outcome);
+  EXPECT_EQ(outcome.status().code(), ErrorCode::kChecksumMismatch);
+  EXPECT_EQ(store->queued(), 0u);
+  auto result = store->commit();
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->stored.empty());
+  EXPECT_EQ(names_in(root_path() / "cam"), std::vector<std::string>{"manifest.jsonl"});
+  EXPECT_EQ(fs::file_size(root_path() / "cam" / "manifest.jsonl"), 0u);
+}
+
+TEST_F(StreamStoreTest, FewerBytesThanDeclaredIsMalformed) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(10, 1);
+  auto frame = store->begin_frame(0, "0.png", 11, 0);
+  ASSERT_TRUE(frame);
+  ASSERT_TRUE(frame->write(bytes));
+  auto outcome = store->finish_frame(std::move(frame).value(), xxh3(bytes));
+  EXPECT_EQ(outcome.status().code(), ErrorCode::kMalformed);
+  EXPECT_THAT(outcome.status().message(), HasSubstr("10 of 11"));
+  EXPECT_EQ(names_in(root_path() / "cam"), std::vector<std::string>{"manifest.jsonl"});
+}
+
+TEST_F(StreamStoreTest, MoreBytesThanDeclaredIsMalformed) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  auto frame = store->begin_frame(0, "0.png", 4, 0);
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->write(pattern(5, 1)).code(), ErrorCode::kMalformed);
+}
+
+TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(4000, 1);
+  ASSERT_TRUE(send(*store, 0, "0.png", bytes));
+  ASSERT_TRUE(store->commit());
+  const fs::path path = root_path() / "cam" / "0.png";
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+
+  auto outcome = send(*store, 1, "0.png", bytes);
+  ASSERT_TRUE(outcome) << outcome.status().to_string();
+  EXPECT_EQ(*outcome, FinishOutcome::kDuplicate);
+  EXPECT_EQ(store->queued(), 0u);
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec);
+  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 1u);
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+TEST_F(StreamStoreTest, DifferentContentUnderAStoredNameIsConflict) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes original = pattern(4000, 1);
+  ASSERT_TRUE(send(*store, 0, "0.png", original));
+  ASSERT_TRUE(store->commit());
+  for (const Bytes& other : {pattern(4000, 2), pattern(10, 2)}) {
+    auto outcome = send(*store, 1, "0.png", other);
+    ASSERT_FALSE(outcome);
+    EXPECT_EQ(outcome.status().code(), ErrorCode::kConflict);
+    EXPECT_THAT(outcome.status().message(), HasSubstr("different content"));
+  }
+  EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), original);
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+TEST_F(StreamStoreTest, CorruptResendOfAStoredNameIsChecksumMismatch) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(100, 1);
+  ASSERT_TRUE(send(*store, 0, "0.png", bytes));
+  ASSERT_TRUE(store->commit());
+  auto frame = store->begin_frame(1, "0.png", bytes.size(), 0);
+  ASSERT_TRUE(frame);
+  ASSERT_TRUE(frame->write(bytes));
+  auto outcome = store->finish_frame(std::move(frame).value(), 42);
+  EXPECT_EQ(outcome.status().code(), ErrorCode::kChecksumMismatch);
+}
+
+TEST_F(StreamStoreTest, SameNameTwiceInOneGroup) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes a = pattern(100, 1);
+  ASSERT_EQ(send(*store, 0, "0.png", a).value(), FinishOutcome::kQueued);
+  ASSERT_EQ(send(*store, 1, "0.png", a).value(), FinishOutcome::kQueued);
+  ASSERT_EQ(send(*store, 2, "0.png", pattern(100, 2)).value(), FinishOutcome::kQueued);
+  auto result = store->commit();
+  ASSERT_TRUE(result) << result.status().to_string();
+  ASSERT_EQ(result->stored.size(), 2u);  // the identical copy is settled as stored
+  ASSERT_EQ(result->conflicts.size(), 1u);
+  EXPECT_EQ(result->conflicts[0].first.sequence, 2u);
+  EXPECT_EQ(result->conflicts[0].second.code(), ErrorCode::kConflict);
+  EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), a);
+  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 1u);
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+TEST_F(StreamStoreTest, InvalidNamesAreRefusedEvenIfTheCallerForgot) {
+  auto root = open_root();
+  EXPECT_EQ(root->open_stream("../escape", "visible").status().code(), ErrorCode::kBadName);
+  EXPECT_EQ(root->open_stream("/etc", "visible").status().code(), ErrorCode::kBadName);
+  EXPECT_EQ(root->open_stream("cam", "Bad Kind").status().code(), ErrorCode::kBadName);
+  auto store = open_stream(*root);
+  EXPECT_EQ(store->begin_frame(0, "../x", 1, 0).status().code(), ErrorCode::kBadName);
+  EXPECT_EQ(store->begin_frame(0, "manifest.jsonl", 1, 0).status().code(), ErrorCode::kBadName);
+  EXPECT_FALSE(fs::exists(tmp_.path() / "escape"));
+}
+
+// ---------------------------------------------------------------------------
+// Planted symlinks
+
+TEST_F(StreamStoreTest, SymlinkedStreamSegmentIsRefused) {
+  TempDir outside;
+  auto root = open_root();
+  fs::create_directory_symlink(outside.path(), root_path() / "evil");
+  for (const char* name : {"evil", "evil/cam"}) {
+    auto store = root->open_stream(name, "visible");
+    ASSERT_FALSE(store) << name;
+    EXPECT_EQ(store.status().code(), ErrorCode::kStorageError);
+    EXPECT_THAT(store.status().message(), HasSubstr("is a symlink"));
+  }
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+}
+
+TEST_F(StreamStoreTest, FileInPlaceOfAStreamDirectoryIsRefused) {
+  auto root = open_root();
+  write_text(root_path() / "cam", "a file");
+  auto store = root->open_stream("cam/x", "visible");
+  ASSERT_FALSE(store);
+  EXPECT_THAT(store.status().message(), HasSubstr("is not a directory"));
+}
+
+TEST_F(StreamStoreTest, SymlinkedManifestIsRefused) {
+  TempDir outside;
+  auto root = open_root();
+  fs::create_directories(root_path() / "cam");
+  fs::create_symlink(outside.path() / "m.jsonl", root_path() / "cam" / "manifest.jsonl");
+  auto store = root->open_stream("cam", "visible");
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.status().code(), ErrorCode::kStorageError);
+  EXPECT_TRUE(fs::is_empty(outside.path()));
+}
+
+TEST_F(StreamStoreTest, SymlinkAsFinalNameIsConflictAndTargetUntouched) {
+  TempDir outside;
+  const fs::path target = outside.path() / "target.png";
+  write_text(target, "secret");
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const fs::path link = root_path() / "cam" / "0.png";
+  fs::create_symlink(target, link);
+  for (const Bytes& bytes : {pattern(100, 1), Bytes{'s', 'e', 'c', 'r', 'e', 't'}}) {
+    auto outcome = send(*store, 0, "0.png", bytes);
+    ASSERT_FALSE(outcome);
+    EXPECT_EQ(outcome.status().code(), ErrorCode::kConflict);
+  }
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(read_text(target), "secret");
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+TEST_F(StreamStoreTest, SymlinkPlantedBeforeCommitIsConflictAndTargetUntouched) {
+  TempDir outside;
+  const fs::path target = outside.path() / "target.png";
+  write_text(target, "secret");
+  auto root = open_root();
+  auto store = open_stream(*root);
+  ASSERT_EQ(send(*store, 0, "0.png", pattern(100, 1)).value(), FinishOutcome::kQueued);
+  fs::create_symlink(target, root_path() / "cam" / "0.png");
+  auto result = store->commit();
+  ASSERT_TRUE(result) << result.status().to_string();
+  EXPECT_TRUE(result->stored.empty());
+  ASSERT_EQ(result->conflicts.size(), 1u);
+  EXPECT_EQ(result->conflicts[0].second.code(), ErrorCode::kConflict);
+  EXPECT_EQ(read_text(target), "secret");
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+TEST_F(StreamStoreTest, DirectoryAsFinalNameIsConflict) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  fs::create_directory(root_path() / "cam" / "0.png");
+  auto outcome = send(*store, 0, "0.png", pattern(10, 1));
+  EXPECT_EQ(outcome.status().code(), ErrorCode::kConflict);
+}
+
+}  // namespace
+}  // namespace framewire::storage
