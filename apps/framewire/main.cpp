@@ -1,11 +1,11 @@
 // The framewire command line: parses arguments and calls the library.
 //   framewire serve --root DIR --listen HOST:PORT [...]
 //   framewire send --to HOST:PORT --stream NAME [--source KIND] DIR [...]
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
-#include "serve_command.hpp"
 #include "send_command.hpp"
+#include "serve_command.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"framewire: move image frames from senders to a receiver, fast and safely"};

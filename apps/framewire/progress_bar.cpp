@@ -8,14 +8,13 @@ namespace framewire::cli {
 
 void ProgressBar::draw(const SendProgress& progress) {
   constexpr int kWidth = 24;
-  const double done = progress.bytes_total == 0
-                          ? 1.0
-                          : static_cast<double>(progress.bytes_stored) /
-                                static_cast<double>(progress.bytes_total);
+  const double done = progress.bytes_total == 0 ? 1.0
+                                                : static_cast<double>(progress.bytes_stored) /
+                                                      static_cast<double>(progress.bytes_total);
   const int filled = static_cast<int>(done * kWidth);
-  const double mb_per_s =
-      progress.seconds > 0 ? static_cast<double>(progress.bytes_stored) / 1e6 / progress.seconds
-                           : 0.0;
+  const double mb_per_s = progress.seconds > 0
+                              ? static_cast<double>(progress.bytes_stored) / 1e6 / progress.seconds
+                              : 0.0;
   std::string eta = "--";
   if (mb_per_s > 0) {
     const double left_mb = static_cast<double>(progress.bytes_total - progress.bytes_stored) / 1e6;

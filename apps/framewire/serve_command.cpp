@@ -64,32 +64,37 @@ class SignalWatcher {
 
 void add_serve_command(CLI::App& app, ServeArguments& args) {
   CLI::App* serve = app.add_subcommand("serve", "Receive frames and store them under a folder");
-  serve->add_option("--root", args.options.root, "Storage folder (created if missing)")
-      ->required();
+  serve->add_option("--root", args.options.root, "Storage folder (created if missing)")->required();
   serve->add_option("--listen", args.options.listen, "HOST:PORT to listen on; port 0 picks one")
       ->capture_default_str();
   serve->add_option("--sync", args.sync, "none | batch (group commit) | each")
       ->check(CLI::IsMember({"none", "batch", "each"}))
       ->capture_default_str();
-  serve->add_option("--max-frame-bytes", args.options.max_frame_bytes,
-                    "Largest frame accepted, bytes (suffixes KB, MB, GB allowed)")
+  serve
+      ->add_option("--max-frame-bytes", args.options.max_frame_bytes,
+                   "Largest frame accepted, bytes (suffixes KB, MB, GB allowed)")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
-  serve->add_option("--window-bytes", args.options.window_bytes,
-                    "Unacknowledged bytes a sender may have in flight")
+  serve
+      ->add_option("--window-bytes", args.options.window_bytes,
+                   "Unacknowledged bytes a sender may have in flight")
       ->transform(CLI::AsSizeValue(false))
       ->capture_default_str();
-  serve->add_option("--window-frames", args.options.window_frames,
-                    "Unacknowledged frames a sender may have in flight")
+  serve
+      ->add_option("--window-frames", args.options.window_frames,
+                   "Unacknowledged frames a sender may have in flight")
       ->capture_default_str();
-  serve->add_option("--handshake-timeout", args.handshake_timeout_s,
-                    "Seconds a new connection has to send its HELLO")
+  serve
+      ->add_option("--handshake-timeout", args.handshake_timeout_s,
+                   "Seconds a new connection has to send its HELLO")
       ->capture_default_str();
-  serve->add_option("--idle-timeout", args.idle_timeout_s,
-                    "Seconds without progress before a connection is dropped")
+  serve
+      ->add_option("--idle-timeout", args.idle_timeout_s,
+                   "Seconds without progress before a connection is dropped")
       ->capture_default_str();
-  serve->add_option("--storage-threads", args.options.storage_threads,
-                    "Threads doing file I/O (the network loop never does)")
+  serve
+      ->add_option("--storage-threads", args.options.storage_threads,
+                   "Threads doing file I/O (the network loop never does)")
       ->capture_default_str();
   serve->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
       ->capture_default_str();

@@ -23,7 +23,7 @@ enum class SyncMode {
 };
 
 struct ReceiverOptions {
-  std::string root;                 // storage folder, created if missing
+  std::string root;                    // storage folder, created if missing
   std::string listen = "127.0.0.1:0";  // HOST:PORT, [v6]:PORT; port 0 picks a free one
   SyncMode sync = SyncMode::kBatch;
   std::uint64_t max_frame_bytes = std::uint64_t{256} << 20;

@@ -17,9 +17,9 @@
 namespace framewire {
 
 struct StreamSpec {
-  std::string name;                   // receiver folder, e.g. "rig1/visible"
+  std::string name;                     // receiver folder, e.g. "rig1/visible"
   std::string source_kind = "visible";  // "visible", "infrared", ...
-  std::string folder;                 // local folder whose regular files are the frames
+  std::string folder;                   // local folder whose regular files are the frames
 };
 
 struct SendProgress {

@@ -32,8 +32,8 @@ std::string describe(const asio::ip::tcp::socket& socket) {
 }
 
 std::chrono::milliseconds check_interval(const ConnectionSettings& settings) {
-  auto shortest = std::min({settings.handshake_timeout, settings.idle_timeout,
-                            settings.shutdown_grace});
+  auto shortest =
+      std::min({settings.handshake_timeout, settings.idle_timeout, settings.shutdown_grace});
   return std::clamp(shortest / 10, std::chrono::milliseconds(10), std::chrono::milliseconds(500));
 }
 

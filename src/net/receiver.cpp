@@ -27,9 +27,12 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
 storage::SyncPolicy to_policy(SyncMode mode) {
   switch (mode) {
-    case SyncMode::kNone: return storage::SyncPolicy::kNone;
-    case SyncMode::kEach: return storage::SyncPolicy::kEach;
-    case SyncMode::kBatch: break;
+    case SyncMode::kNone:
+      return storage::SyncPolicy::kNone;
+    case SyncMode::kEach:
+      return storage::SyncPolicy::kEach;
+    case SyncMode::kBatch:
+      break;
   }
   return storage::SyncPolicy::kBatch;
 }
@@ -126,21 +129,21 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   auto root = storage::StorageRoot::open(options.root, to_policy(options.sync));
   if (!root) return root.status();
   impl->root = std::move(root).value();
-  impl->session_context = net::SessionContext{
-      .root = impl->root.get(),
-      .registry = &impl->registry,
-      .limits = {.max_frame_bytes = options.max_frame_bytes,
-                 .window_bytes = options.window_bytes,
-                 .window_frames = options.window_frames,
-                 .max_streams = options.max_streams_per_connection}};
+  impl->session_context =
+      net::SessionContext{.root = impl->root.get(),
+                          .registry = &impl->registry,
+                          .limits = {.max_frame_bytes = options.max_frame_bytes,
+                                     .window_bytes = options.window_bytes,
+                                     .window_frames = options.window_frames,
+                                     .max_streams = options.max_streams_per_connection}};
   impl->connection_settings = {.handshake_timeout = options.handshake_timeout,
                                .idle_timeout = options.idle_timeout,
                                .shutdown_grace = options.shutdown_grace};
 
   asio::error_code ec;
   asio::ip::tcp::resolver resolver(impl->io);
-  auto endpoints = resolver.resolve(address->host, address->port,
-                                    asio::ip::tcp::resolver::passive, ec);
+  auto endpoints =
+      resolver.resolve(address->host, address->port, asio::ip::tcp::resolver::passive, ec);
   if (ec || endpoints.empty()) {
     return Status(ErrorCode::kConnectionFailed,
                   fmt::format("cannot resolve {}: {}", options.listen, ec.message()));

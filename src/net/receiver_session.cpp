@@ -73,8 +73,7 @@ void ReceiverSession::handle(const protocol::Message& message, protocol::ByteBuf
                  [&](const protocol::ErrorMessage& error) {
                    // The peer gives up. What it sent completely is still stored.
                    (void)commit_and_acknowledge(out);
-                   close(fmt::format("sender error: {}: {}", to_string(error.code),
-                                     error.message));
+                   close(fmt::format("sender error: {}: {}", to_string(error.code), error.message));
                  },
                  [&](const auto&) {
                    fail(Status(ErrorCode::kUnknownType, "message not valid from a sender"), out);
@@ -96,14 +95,13 @@ void ReceiverSession::on_hello(const protocol::Hello& hello, protocol::ByteBuffe
   }
   handshake_done_.store(true, std::memory_order_relaxed);
   const SessionLimits& limits = context_.limits;
-  protocol::encode_message(
-      protocol::HelloOk{.version = protocol::kVersion,
-                        .features = protocol::kFeaturesNone,
-                        .max_frame_bytes = limits.max_frame_bytes,
-                        .window_bytes = limits.window_bytes,
-                        .window_frames = limits.window_frames,
-                        .agent = std::string(kAgent)},
-      out);
+  protocol::encode_message(protocol::HelloOk{.version = protocol::kVersion,
+                                             .features = protocol::kFeaturesNone,
+                                             .max_frame_bytes = limits.max_frame_bytes,
+                                             .window_bytes = limits.window_bytes,
+                                             .window_frames = limits.window_frames,
+                                             .agent = std::string(kAgent)},
+                           out);
 }
 
 void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol::ByteBuffer& out) {
@@ -113,10 +111,10 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
                 out);
   }
   if (streams_.contains(open.stream_id)) {
-    return fail(Status(ErrorCode::kBadStream,
-                       fmt::format("stream id {} is already open on this connection",
-                                   open.stream_id)),
-                out);
+    return fail(
+        Status(ErrorCode::kBadStream,
+               fmt::format("stream id {} is already open on this connection", open.stream_id)),
+        out);
   }
   if (Status status = storage::validate_stream_name(open.name); !status) return fail(status, out);
   if (Status status = storage::validate_source_kind(open.source_kind); !status) {
@@ -131,10 +129,10 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
     }
   }
   if (!context_.registry->try_acquire(open.name)) {
-    return fail(Status(ErrorCode::kStreamBusy,
-                       fmt::format("stream \"{}\" is being written by another connection",
-                                   open.name)),
-                out);
+    return fail(
+        Status(ErrorCode::kStreamBusy,
+               fmt::format("stream \"{}\" is being written by another connection", open.name)),
+        out);
   }
   auto store = context_.root->open_stream(open.name, open.source_kind);
   if (!store) {

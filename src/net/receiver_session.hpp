@@ -72,7 +72,7 @@ class ReceiverSession {
   struct Stream {
     std::string name;
     std::unique_ptr<storage::StreamStore> store;
-    std::optional<std::uint64_t> last_sequence;   // last FRAME seen
+    std::optional<std::uint64_t> last_sequence;    // last FRAME seen
     std::optional<std::uint64_t> settled_through;  // highest finished, not yet acked
     bool dirty = false;                            // has something to acknowledge
   };

@@ -19,16 +19,16 @@ template <typename Function>
 asio::awaitable<void> run_on(asio::thread_pool& pool, Function fn) {
   auto initiate = [&pool, fn = std::move(fn)](auto handler) mutable {
     auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-    asio::post(pool, [fn = std::move(fn), handler = std::move(handler),
-                      work = std::move(work)]() mutable {
-      fn();
-      auto executor = work.get_executor();
-      asio::post(executor, [handler = std::move(handler)]() mutable { std::move(handler)(); });
-      work.reset();
-    });
+    asio::post(
+        pool, [fn = std::move(fn), handler = std::move(handler), work = std::move(work)]() mutable {
+          fn();
+          auto executor = work.get_executor();
+          asio::post(executor, [handler = std::move(handler)]() mutable { std::move(handler)(); });
+          work.reset();
+        });
   };
   co_await asio::async_initiate<const asio::use_awaitable_t<>, void()>(std::move(initiate),
-                                                                         asio::use_awaitable);
+                                                                       asio::use_awaitable);
 }
 
 }  // namespace framewire::net

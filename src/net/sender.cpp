@@ -147,8 +147,9 @@ class SenderClient {
     auto [resolve_error, endpoints] =
         co_await resolver.async_resolve(address->host, address->port, kNoThrow);
     if (resolve_error) {
-      co_return Status(ErrorCode::kConnectionFailed,
-                       fmt::format("cannot resolve {}: {}", address->host, resolve_error.message()));
+      co_return Status(
+          ErrorCode::kConnectionFailed,
+          fmt::format("cannot resolve {}: {}", address->host, resolve_error.message()));
     }
     asio::steady_timer deadline(io_, options_.connect_timeout);
     bool timed_out = false;
@@ -353,10 +354,10 @@ class SenderClient {
       if (got <= 0) {
         // The declared size can no longer be honoured: the only way out of
         // the frame is to drop the connection.
-        co_return Status(ErrorCode::kStorageError,
-                         fmt::format("{} shrank or became unreadable while being sent{}",
-                                     file.path, got < 0 ? fmt::format(": {}", std::strerror(errno))
-                                                        : std::string()));
+        co_return Status(
+            ErrorCode::kStorageError,
+            fmt::format("{} shrank or became unreadable while being sent{}", file.path,
+                        got < 0 ? fmt::format(": {}", std::strerror(errno)) : std::string()));
       }
       batch.resize(at + static_cast<std::size_t>(got));
       XXH3_64bits_update(hash_, batch.data() + at, static_cast<std::size_t>(got));

@@ -66,6 +66,9 @@ class MessageDecoder {
 
   DecodeEvent fail(ErrorCode code, std::string message);
   DecodeEvent decode_body();
+  // Parses `body` (a view into the caller's input, or pending_) as a message
+  // of type_, so that a body that arrived whole is never copied.
+  DecodeEvent decode_body(std::span<const std::uint8_t> body);
 
   Peer from_;
   DecoderLimits limits_;

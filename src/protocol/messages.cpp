@@ -1,3 +1,5 @@
+// The one function messages.hpp declares beside its structs: which wire type
+// a Message alternative travels as. Pure; any thread.
 #include "protocol/messages.hpp"
 
 namespace framewire::protocol {

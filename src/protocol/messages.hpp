@@ -93,10 +93,10 @@ struct StreamOpened {
 
 struct FrameHeader {
   std::uint32_t stream_id = 0;
-  std::uint64_t sequence = 0;         // strictly increasing within a stream
-  std::int64_t capture_time_ns = 0;   // Unix time, nanoseconds
-  std::uint64_t data_bytes = 0;       // size of the data that follows
-  std::string file_name;              // single path segment, e.g. "17.png"
+  std::uint64_t sequence = 0;        // strictly increasing within a stream
+  std::int64_t capture_time_ns = 0;  // Unix time, nanoseconds
+  std::uint64_t data_bytes = 0;      // size of the data that follows
+  std::string file_name;             // single path segment, e.g. "17.png"
   bool operator==(const FrameHeader&) const = default;
 };
 

@@ -1,0 +1,159 @@
+// Round trips: every message type encoded and decoded back equal, including
+// the extremes of every field, plus the big-endian helpers and the encoder's
+// own promises (body_bytes patched in, error texts cut to their cap).
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+
+#include "protocol/codec_test_support.hpp"
+
+namespace framewire::protocol::test {
+namespace {
+
+Message round_trip(Peer from, const Message& message) {
+  Bytes prefix = from == Peer::kClient ? client_prefix() : server_prefix();
+  append(prefix, encode(message));
+  Decoded decoded = decode_whole(from, prefix);
+  EXPECT_FALSE(decoded.error) << decoded.error->message;
+  EXPECT_EQ(decoded.items.size(), 2u);
+  if (decoded.items.size() != 2) return Goodbye{};
+  return std::get<Message>(decoded.items[1]);
+}
+
+TEST(RoundTrip, BigEndianHelpers) {
+  Bytes out;
+  put_u16(out, 0x0102);
+  put_u32(out, 0x03040506);
+  put_u64(out, 0x0708090a0b0c0d0eull);
+  EXPECT_EQ(out, (Bytes{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}));
+  EXPECT_EQ(get_u16(out.data()), 0x0102);
+  EXPECT_EQ(get_u32(out.data() + 2), 0x03040506u);
+  EXPECT_EQ(get_u64(out.data() + 6), 0x0708090a0b0c0d0eull);
+  Bytes max;
+  put_u64(max, std::numeric_limits<std::uint64_t>::max());
+  EXPECT_EQ(get_u64(max.data()), std::numeric_limits<std::uint64_t>::max());
+}
+
+TEST(RoundTrip, EnvelopeCarriesTypeAndBodyLength) {
+  Bytes out = encode(StreamOpened{7, 9});
+  ASSERT_EQ(out.size(), kEnvelopeBytes + 12);
+  EXPECT_EQ(out[0], 0x04);
+  EXPECT_EQ(out[1], 0);
+  EXPECT_EQ(get_u16(out.data() + 2), 0);
+  EXPECT_EQ(get_u32(out.data() + 4), 12u);
+  // Appends; never clears what the caller already had.
+  Bytes two = {0xaa};
+  encode_message(Goodbye{}, two);
+  EXPECT_EQ(two, (Bytes{0xaa, 0x09, 0, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(RoundTrip, Hello) {
+  Hello m{1, 7, 0xdeadbeef, std::string(kMaxAgentBytes, 'a')};
+  EXPECT_EQ(std::get<Hello>(round_trip(Peer::kClient, m)), m);
+  Hello empty{0, 0, 0, ""};
+  EXPECT_EQ(std::get<Hello>(round_trip(Peer::kClient, empty)), empty);
+}
+
+TEST(RoundTrip, HelloOk) {
+  HelloOk m{1, 0x80000001u, std::numeric_limits<std::uint64_t>::max(),
+            1, 0xffffffffu, "receiver/9"};
+  EXPECT_EQ(std::get<HelloOk>(round_trip(Peer::kServer, m)), m);
+  EXPECT_EQ(std::get<HelloOk>(round_trip(Peer::kServer, sample_hello_ok())), sample_hello_ok());
+}
+
+TEST(RoundTrip, OpenStream) {
+  OpenStream m{0xffffffffu, "rig1/visible", "visible"};
+  EXPECT_EQ(std::get<OpenStream>(round_trip(Peer::kClient, m)), m);
+  OpenStream longest{1, std::string(kMaxStreamNameBytes, 'n'),
+                     std::string(kMaxSourceKindBytes, 'k')};
+  EXPECT_EQ(std::get<OpenStream>(round_trip(Peer::kClient, longest)), longest);
+}
+
+TEST(RoundTrip, StreamOpened) {
+  StreamOpened m{3, std::numeric_limits<std::uint64_t>::max()};
+  EXPECT_EQ(std::get<StreamOpened>(round_trip(Peer::kServer, m)), m);
+}
+
+TEST(RoundTrip, FrameHeaderAndData) {
+  Bytes data = to_bytes("some frame bytes");
+  FrameHeader h{5, 1u << 31, -1234567890123456789ll, 0, "17.png"};
+  Bytes wire = client_prefix();
+  append(wire, encode_frame(h, data));
+  Decoded d = decode_whole(Peer::kClient, wire);
+  ASSERT_FALSE(d.error);
+  ASSERT_EQ(d.items.size(), 4u);
+  h.data_bytes = data.size();
+  EXPECT_EQ(std::get<FrameHeader>(std::get<Message>(d.items[1])), h);
+  EXPECT_EQ(std::get<Bytes>(d.items[2]), data);
+  EXPECT_EQ(std::get<Checksum>(d.items[3]).value, xxh3(data));
+  EXPECT_TRUE(d.data_were_views);
+}
+
+TEST(RoundTrip, FrameHeaderExtremes) {
+  FrameHeader h{0, std::numeric_limits<std::uint64_t>::max(),
+                std::numeric_limits<std::int64_t>::min(), 0, std::string(kMaxFileNameBytes, 'f')};
+  Bytes wire = client_prefix();
+  append(wire, encode(h));
+  encode_frame_checksum(0x0123456789abcdefull, wire);
+  Decoded d = decode_whole(Peer::kClient, wire);
+  ASSERT_FALSE(d.error);
+  ASSERT_EQ(d.items.size(), 3u);
+  EXPECT_EQ(std::get<FrameHeader>(std::get<Message>(d.items[1])), h);
+  EXPECT_EQ(std::get<Checksum>(d.items[2]).value, 0x0123456789abcdefull);
+}
+
+TEST(RoundTrip, Ack) {
+  Ack one{{{1, 0}}};
+  EXPECT_EQ(std::get<Ack>(round_trip(Peer::kServer, one)), one);
+  Ack full;
+  for (std::uint32_t i = 0; i < kMaxAckEntries; ++i) full.entries.push_back({i, i * 1000ull});
+  EXPECT_EQ(std::get<Ack>(round_trip(Peer::kServer, full)), full);
+}
+
+TEST(RoundTrip, FrameRejected) {
+  FrameRejected m{2, 40, ErrorCode::kChecksumMismatch, "bytes differ from checksum"};
+  EXPECT_EQ(std::get<FrameRejected>(round_trip(Peer::kServer, m)), m);
+}
+
+TEST(RoundTrip, ErrorBothWaysAndUnknownCodesKept) {
+  ErrorMessage m{ErrorCode::kBadName, std::string(kMaxErrorTextBytes, 'x')};
+  EXPECT_EQ(std::get<ErrorMessage>(round_trip(Peer::kClient, m)), m);
+  EXPECT_EQ(std::get<ErrorMessage>(round_trip(Peer::kServer, m)), m);
+  // A code from a newer peer survives as its number.
+  ErrorMessage future{static_cast<ErrorCode>(999), "from the future"};
+  auto back = std::get<ErrorMessage>(round_trip(Peer::kClient, future));
+  EXPECT_EQ(static_cast<std::uint16_t>(back.code), 999);
+}
+
+TEST(RoundTrip, GoodbyeBothWays) {
+  EXPECT_TRUE(std::holds_alternative<Goodbye>(round_trip(Peer::kClient, Goodbye{})));
+  EXPECT_TRUE(std::holds_alternative<Goodbye>(round_trip(Peer::kServer, Goodbye{})));
+  EXPECT_EQ(encode(Goodbye{}).size(), kEnvelopeBytes);
+}
+
+TEST(RoundTrip, ErrorServerMayOpenWithError) {
+  // A server that refuses the handshake answers ERROR instead of HELLO_OK.
+  Bytes wire = encode(ErrorMessage{ErrorCode::kUnsupportedVersion, "need version 1"});
+  Decoded d = decode_whole(Peer::kServer, wire);
+  ASSERT_FALSE(d.error);
+  ASSERT_EQ(d.items.size(), 1u);
+  EXPECT_EQ(std::get<ErrorMessage>(std::get<Message>(d.items[0])).code,
+            ErrorCode::kUnsupportedVersion);
+}
+
+TEST(RoundTrip, EncoderCutsLongErrorTextAtCharacterBoundary) {
+  // 1023 ASCII bytes then a 2-byte character straddling the cap.
+  std::string text(kMaxErrorTextBytes - 1, 'e');
+  text += "\xc3\xa9 and more";
+  auto back =
+      std::get<ErrorMessage>(round_trip(Peer::kClient, ErrorMessage{ErrorCode::kInternal, text}));
+  EXPECT_EQ(back.message, std::string(kMaxErrorTextBytes - 1, 'e'));
+
+  auto rejected = std::get<FrameRejected>(round_trip(
+      Peer::kServer, FrameRejected{1, 2, ErrorCode::kStorageError, std::string(5000, 'z')}));
+  EXPECT_EQ(rejected.message.size(), kMaxErrorTextBytes);
+}
+
+}  // namespace
+}  // namespace framewire::protocol::test
