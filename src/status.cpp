@@ -4,27 +4,50 @@ namespace framewire {
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kBadMagic: return "bad_magic";
-    case ErrorCode::kUnsupportedVersion: return "unsupported_version";
-    case ErrorCode::kMalformed: return "malformed";
-    case ErrorCode::kUnknownType: return "unknown_type";
-    case ErrorCode::kMessageTooLarge: return "message_too_large";
-    case ErrorCode::kFrameTooLarge: return "frame_too_large";
-    case ErrorCode::kBadName: return "bad_name";
-    case ErrorCode::kBadStream: return "bad_stream";
-    case ErrorCode::kStreamBusy: return "stream_busy";
-    case ErrorCode::kChecksumMismatch: return "checksum_mismatch";
-    case ErrorCode::kConflict: return "conflict";
-    case ErrorCode::kBadSequence: return "bad_sequence";
-    case ErrorCode::kWindowExceeded: return "window_exceeded";
-    case ErrorCode::kTimeout: return "timeout";
-    case ErrorCode::kStorageError: return "storage_error";
-    case ErrorCode::kShuttingDown: return "shutting_down";
-    case ErrorCode::kTooManyStreams: return "too_many_streams";
-    case ErrorCode::kUnexpectedMessage: return "unexpected_message";
-    case ErrorCode::kInternal: return "internal";
-    case ErrorCode::kConnectionFailed: return "connection_failed";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kBadMagic:
+      return "bad_magic";
+    case ErrorCode::kUnsupportedVersion:
+      return "unsupported_version";
+    case ErrorCode::kMalformed:
+      return "malformed";
+    case ErrorCode::kUnknownType:
+      return "unknown_type";
+    case ErrorCode::kMessageTooLarge:
+      return "message_too_large";
+    case ErrorCode::kFrameTooLarge:
+      return "frame_too_large";
+    case ErrorCode::kBadName:
+      return "bad_name";
+    case ErrorCode::kBadStream:
+      return "bad_stream";
+    case ErrorCode::kStreamBusy:
+      return "stream_busy";
+    case ErrorCode::kChecksumMismatch:
+      return "checksum_mismatch";
+    case ErrorCode::kConflict:
+      return "conflict";
+    case ErrorCode::kBadSequence:
+      return "bad_sequence";
+    case ErrorCode::kWindowExceeded:
+      return "window_exceeded";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    case ErrorCode::kStorageError:
+      return "storage_error";
+    case ErrorCode::kShuttingDown:
+      return "shutting_down";
+    case ErrorCode::kTooManyStreams:
+      return "too_many_streams";
+    case ErrorCode::kUnexpectedMessage:
+      return "unexpected_message";
+    case ErrorCode::kInternal:
+      return "internal";
+    case ErrorCode::kConnectionFailed:
+      return "connection_failed";
+    case ErrorCode::kForbidden:
+      return "forbidden";
   }
   return "unknown_error";
 }

@@ -36,6 +36,7 @@ enum class ErrorCode : std::uint16_t {
   kUnexpectedMessage = 18,  // valid message at the wrong point of the session
   kInternal = 19,           // local failure not caused by the peer
   kConnectionFailed = 20,   // local only: could not connect / connection lost
+  kForbidden = 21,          // the client's identity may not write that stream
 };
 
 // Stable lower_snake_case name of a code, e.g. "checksum_mismatch".

@@ -39,32 +39,58 @@ std::chrono::milliseconds check_interval(const ConnectionSettings& settings) {
 
 }  // namespace
 
-Connection::Connection(asio::ip::tcp::socket socket, asio::thread_pool& storage_pool,
-                       SessionContext& session_context, const ConnectionSettings& settings,
-                       OnClosed on_closed)
-    : socket_(std::move(socket)),
+namespace {
+Transport make_transport(asio::ip::tcp::socket socket, asio::ssl::context* tls) {
+  if (tls) return Transport(std::move(socket), *tls);
+  return Transport(std::move(socket));
+}
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls,
+                       asio::thread_pool& storage_pool, SessionContext& session_context,
+                       const ConnectionSettings& settings, OnClosed on_closed)
+    : peer_(describe(socket)),
+      transport_(make_transport(std::move(socket), tls)),
       pool_(storage_pool),
+      session_context_(session_context),
       settings_(settings),
       on_closed_(std::move(on_closed)),
-      peer_(describe(socket_)),
-      session_(std::make_unique<ReceiverSession>(session_context, peer_)),
-      watchdog_(socket_.get_executor()) {}
+      watchdog_(transport_.get_executor()) {}
+
+asio::awaitable<bool> Connection::secure() {
+  if (!transport_.is_tls()) {
+    session_ = std::make_unique<ReceiverSession>(session_context_, peer_, std::nullopt);
+    co_return true;
+  }
+  const asio::error_code ec = co_await transport_.handshake(asio::ssl::stream_base::server);
+  if (ec) {
+    handshake_error_ = "TLS handshake failed: " + ec.message();
+    co_return false;
+  }
+  session_ =
+      std::make_unique<ReceiverSession>(session_context_, peer_, transport_.peer_common_name());
+  co_return true;
+}
 
 asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
-  asio::co_spawn(socket_.get_executor(), watch_deadlines(), asio::detached);
+  asio::co_spawn(transport_.get_executor(), watch_deadlines(), asio::detached);
   std::vector<std::uint8_t> buffer(kReadBufferBytes);
   std::string reason;
   bool peer_gone = false;
 
-  while (!session_->closed()) {
+  if (!co_await secure()) {
+    peer_gone = true;
+    reason = !expired_reason_.empty() ? expired_reason_ : handshake_error_;
+  }
+  while (!peer_gone && !session_->closed()) {
     if (stopping_) {
       busy_ = true;
       co_await run_on(pool_, [this] { session_->shut_down(out_); });
       busy_ = false;
       break;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kNoThrow);
+    auto [ec, n] = co_await transport_.read_some(asio::buffer(buffer));
     if (ec) {
       if (ec == asio::error::operation_aborted && stopping_ && expired_reason_.empty()) continue;
       peer_gone = true;
@@ -83,46 +109,44 @@ asio::awaitable<void> Connection::run() {
       break;
     }
   }
-  if (!peer_gone && socket_.is_open()) {
+  if (!peer_gone && transport_.is_open()) {
     if (co_await write_out() && session_->close_reason() != "goodbye") co_await linger();
   }
 
-  if (reason.empty()) reason = session_->close_reason();
+  if (reason.empty() && session_) reason = session_->close_reason();
   ConnectionReport report{
       .peer = peer_,
-      .frames = session_->frames_stored(),
-      .bytes = session_->bytes_stored(),
+      .frames = session_ ? session_->frames_stored() : 0,
+      .bytes = session_ ? session_->bytes_stored() : 0,
       .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(),
       .reason = reason};
   done_ = true;
   watchdog_.cancel();
   // Destroying the session may remove a temporary file: storage pool, not here.
   co_await run_on(pool_, [this] { session_.reset(); });
-  asio::error_code ignored;
-  socket_.close(ignored);
+  transport_.close();
   on_closed_(*this, report);
 }
 
 asio::awaitable<bool> Connection::write_out() {
-  if (out_.empty()) co_return socket_.is_open();
+  if (out_.empty()) co_return transport_.is_open();
   writing_ = true;
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), kNoThrow);
+  auto [ec, n] = co_await transport_.write(asio::buffer(out_));
   writing_ = false;
   out_.clear();
   co_return !ec;
 }
 
 asio::awaitable<void> Connection::linger() {
-  asio::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-  asio::steady_timer deadline(socket_.get_executor());
+  transport_.shutdown_send();
+  asio::steady_timer deadline(transport_.get_executor());
   deadline.expires_after(kLingerTime);
   deadline.async_wait([this](asio::error_code ec) {
-    if (!ec) socket_.cancel();
+    if (!ec) transport_.cancel();
   });
   std::array<std::uint8_t, 16 * 1024> sink{};
   while (true) {
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(sink), kNoThrow);
+    auto [ec, n] = co_await transport_.socket().async_read_some(asio::buffer(sink), kNoThrow);
     if (ec) break;
   }
   deadline.cancel();
@@ -134,26 +158,20 @@ void Connection::stop() {
   stop_requested_at_ = std::chrono::steady_clock::now();
   // Wake the read so the loop reaches its shutdown step; a pending write or
   // storage work finishes first.
-  if (!busy_ && !writing_) {
-    asio::error_code ignored;
-    socket_.cancel(ignored);
-  }
+  if (!busy_ && !writing_) transport_.cancel();
 }
 
 void Connection::expire(const std::string& why) {
   if (!expired_reason_.empty()) return;
   expired_reason_ = why;
   // Best effort: tell the peer why, without waiting on a peer that may not read.
-  if (!writing_ && !busy_) {
+  if (!writing_ && !busy_ && session_) {
     protocol::ByteBuffer message;
     protocol::encode_message(protocol::ErrorMessage{.code = ErrorCode::kTimeout, .message = why},
                              message);
-    asio::error_code ec;
-    socket_.non_blocking(true, ec);
-    if (!ec) socket_.write_some(asio::buffer(message), ec);
+    transport_.try_write_now(asio::buffer(message));
   }
-  asio::error_code ignored;
-  socket_.close(ignored);
+  transport_.close();
 }
 
 asio::awaitable<void> Connection::watch_deadlines() {
@@ -164,16 +182,17 @@ asio::awaitable<void> Connection::watch_deadlines() {
     co_await watchdog_.async_wait(kNoThrow);
     if (done_) break;
     const auto now = std::chrono::steady_clock::now();
+    const bool handshaken = session_ && session_->handshake_done();
     if (stopping_ && now - stop_requested_at_ > settings_.shutdown_grace) {
       expire("receiver stopped before the peer finished");
     } else if (busy_) {
       continue;  // the receiver is the slow one; not the peer's fault
-    } else if (session_ && !session_->handshake_done() &&
-               now - started_ > settings_.handshake_timeout) {
+    } else if (!handshaken && now - started_ > settings_.handshake_timeout) {
       expire(fmt::format("no HELLO within {} ms", settings_.handshake_timeout.count()));
-    } else if (session_ && !writing_ && now - session_->last_progress() > settings_.idle_timeout) {
+    } else if (handshaken && !writing_ &&
+               now - session_->last_progress() > settings_.idle_timeout) {
       expire(fmt::format("no progress for {} ms", settings_.idle_timeout.count()));
-    } else if (writing_ && now - session_->last_progress() > settings_.idle_timeout) {
+    } else if (handshaken && writing_ && now - session_->last_progress() > settings_.idle_timeout) {
       expire(fmt::format("peer did not read for {} ms", settings_.idle_timeout.count()));
     }
   }

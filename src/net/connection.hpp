@@ -13,10 +13,12 @@
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 
 #include "net/receiver_session.hpp"
+#include "net/transport.hpp"
 
 namespace framewire::net {
 
@@ -39,7 +41,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using OnClosed = std::function<void(Connection&, const ConnectionReport&)>;
 
-  Connection(asio::ip::tcp::socket socket, asio::thread_pool& storage_pool,
+  // `tls` (may be null: plain TCP) must outlive the connection.
+  Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls, asio::thread_pool& storage_pool,
              SessionContext& session_context, const ConnectionSettings& settings,
              OnClosed on_closed);
 
@@ -54,13 +57,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> watch_deadlines();
   asio::awaitable<bool> write_out();
   asio::awaitable<void> linger();
+  // TLS handshake and the peer's identity; false when the peer is refused.
+  asio::awaitable<bool> secure();
   void expire(const std::string& why);
 
-  asio::ip::tcp::socket socket_;
+  std::string peer_;  // before transport_: initialised from the socket first
+  Transport transport_;
   asio::thread_pool& pool_;
+  SessionContext& session_context_;
   ConnectionSettings settings_;
   OnClosed on_closed_;
-  std::string peer_;
   std::unique_ptr<ReceiverSession> session_;
   protocol::ByteBuffer out_;
   asio::steady_timer watchdog_;
@@ -71,6 +77,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool stopping_ = false;
   bool done_ = false;
   std::string expired_reason_;  // set when a deadline closed the socket
+  std::string handshake_error_;
 };
 
 }  // namespace framewire::net

@@ -9,6 +9,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 #include <atomic>
@@ -51,6 +52,7 @@ struct Receiver::Impl {
   asio::io_context io{1};
   asio::thread_pool pool;
   asio::ip::tcp::acceptor acceptor{io};
+  std::unique_ptr<asio::ssl::context> tls;  // null: plain TCP
   std::unique_ptr<storage::StorageRoot> root;
   net::StreamRegistry registry;
   net::SessionContext session_context;
@@ -78,7 +80,7 @@ struct Receiver::Impl {
       asio::error_code ignored;
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
       auto connection = std::make_shared<net::Connection>(
-          std::move(socket), pool, session_context, connection_settings,
+          std::move(socket), tls.get(), pool, session_context, connection_settings,
           [this](net::Connection& closed, const net::ConnectionReport& report) {
             on_closed(closed, report);
           });

@@ -20,9 +20,11 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 
 }  // namespace
 
-ReceiverSession::ReceiverSession(SessionContext& context, std::string peer)
+ReceiverSession::ReceiverSession(SessionContext& context, std::string peer,
+                                 std::optional<std::string> identity)
     : context_(context),
       peer_(std::move(peer)),
+      identity_(std::move(identity)),
       decoder_(protocol::Peer::kClient, {context.limits.max_frame_bytes}) {
   note_progress();
 }
@@ -119,6 +121,13 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
   if (Status status = storage::validate_stream_name(open.name); !status) return fail(status, out);
   if (Status status = storage::validate_source_kind(open.source_kind); !status) {
     return fail(status, out);
+  }
+  if (identity_ && open.name != *identity_ && !open.name.starts_with(*identity_ + "/")) {
+    return fail(Status(ErrorCode::kForbidden,
+                       fmt::format("client certificate \"{}\" may not write stream \"{}\" (only "
+                                   "\"{}\" and streams below it)",
+                                   *identity_, open.name, *identity_)),
+                out);
   }
   for (const auto& [id, stream] : streams_) {
     if (stream.name == open.name) {

@@ -40,7 +40,11 @@ struct SessionContext {
 
 class ReceiverSession {
  public:
-  ReceiverSession(SessionContext& context, std::string peer);
+  // `identity`: the TLS client certificate's common name, when there is one.
+  // Such a sender may only open the stream named `identity` or streams below
+  // it ("cam-a" may write "cam-a" and "cam-a/visible", not "cam-b").
+  ReceiverSession(SessionContext& context, std::string peer,
+                  std::optional<std::string> identity = std::nullopt);
   ~ReceiverSession();  // releases the streams; an unfinished frame is removed
   ReceiverSession(const ReceiverSession&) = delete;
   ReceiverSession& operator=(const ReceiverSession&) = delete;
@@ -105,6 +109,7 @@ class ReceiverSession {
 
   SessionContext& context_;
   std::string peer_;
+  std::optional<std::string> identity_;
   protocol::MessageDecoder decoder_;
   std::map<std::uint32_t, Stream> streams_;
   std::optional<CurrentFrame> current_;

@@ -297,6 +297,15 @@ struct StreamStore::State {
     std::uint64_t next = next_sequence;
     for (auto& slot : queue) {
       IncomingFrame::State& frame = *slot;
+      if (frame.mode == FrameMode::kHashOnly) {
+        // Already under its final name (see finish_frame): only its manifest
+        // line is missing. The folder is synced again in case its rename was not.
+        renamed_any = true;
+        append_manifest_line(frame.record, lines);
+        next = std::max(next, frame.record.sequence + 1);
+        result.stored.push_back(std::move(frame.record));
+        continue;
+      }
       if (policy != SyncPolicy::kNone) {
         if (Status status = sync(frame.fd.get(), path_of(frame.record.file_name)); !status) {
           return status;
@@ -412,6 +421,12 @@ Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uin
     case FrameMode::kHashOnly: {
       Status same = store.compare_with_stored(record);
       if (!same) return same;
+      if (record.sequence >= store.next_sequence) {
+        // Stored but missing from the manifest: the receiver stopped between
+        // the rename and the manifest append. The commit adds the line.
+        store.queue.push_back(std::move(frame));
+        return FinishOutcome::kQueued;
+      }
       return FinishOutcome::kDuplicate;
     }
     case FrameMode::kBlocked:

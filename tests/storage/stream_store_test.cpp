@@ -438,7 +438,8 @@ TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
   struct stat before {};
   ASSERT_EQ(::stat(path.c_str(), &before), 0);
 
-  auto outcome = send(*store, 1, "0.png", bytes);
+  // Same sequence, same bytes: a resend after a lost ACK.
+  auto outcome = send(*store, 0, "0.png", bytes);
   ASSERT_TRUE(outcome) << outcome.status().to_string();
   EXPECT_EQ(*outcome, FinishOutcome::kDuplicate);
   EXPECT_EQ(store->queued(), 0u);
@@ -449,6 +450,42 @@ TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
   EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
   EXPECT_EQ(after.st_ctim.tv_nsec, before.st_ctim.tv_nsec);
   EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 1u);
+  EXPECT_FALSE(has_temp_files(root_path()));
+}
+
+// The receiver stopped after renaming a frame into place but before its
+// manifest line was written: the resent frame completes the manifest without
+// rewriting the file.
+TEST_F(StreamStoreTest, ResendOfAStoredFileMissingFromTheManifestAddsItsLine) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern(4000, 1);
+  ASSERT_TRUE(send(*store, 0, "0.png", bytes));
+  ASSERT_TRUE(store->commit());
+  // The file of sequence 1 is on disk, its manifest line is not.
+  const fs::path path = root_path() / "cam" / "1.png";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+  }
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+
+  auto outcome = send(*store, 1, "1.png", bytes);
+  ASSERT_TRUE(outcome) << outcome.status().to_string();
+  EXPECT_EQ(*outcome, FinishOutcome::kQueued);
+  auto committed = store->commit();
+  ASSERT_TRUE(committed) << committed.status().to_string();
+  EXPECT_EQ(committed->stored.size(), 1u);
+  EXPECT_EQ(store->next_sequence(), 2u);
+  struct stat after {};
+  ASSERT_EQ(::stat(path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  const auto lines = manifest_lines(root_path() / "cam");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[1].find("\"file\":\"1.png\""), std::string::npos);
   EXPECT_FALSE(has_temp_files(root_path()));
 }
 
