@@ -48,13 +48,21 @@ void print_summary(const SendSummary& summary, bool json) {
                        {"seconds", summary.seconds},
                        {"mb_per_s", mb / seconds},
                        {"frames_per_s", static_cast<double>(summary.frames) / seconds},
-                       {"rejected", summary.rejected.size()}};
+                       {"rejected", summary.rejected.size()},
+                       {"already_stored_frames", summary.already_stored_frames},
+                       {"reconnects", summary.reconnects}};
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("sent %llu frames, %.1f MB on %llu stream(s) in %.2f s: %.1f MB/s, %.0f frames/s\n",
-                static_cast<unsigned long long>(summary.frames), mb,
-                static_cast<unsigned long long>(summary.streams), summary.seconds, mb / seconds,
-                static_cast<double>(summary.frames) / seconds);
+    std::string extra;
+    if (summary.already_stored_frames > 0) {
+      extra += fmt::format(", {} already stored", summary.already_stored_frames);
+    }
+    if (summary.reconnects > 0) extra += fmt::format(", {} reconnects", summary.reconnects);
+    std::printf(
+        "sent %llu frames, %.1f MB on %llu stream(s) in %.2f s: %.1f MB/s, %.0f frames/s%s\n",
+        static_cast<unsigned long long>(summary.frames), mb,
+        static_cast<unsigned long long>(summary.streams), summary.seconds, mb / seconds,
+        static_cast<double>(summary.frames) / seconds, extra.c_str());
   }
   std::fflush(stdout);
 }
@@ -78,6 +86,21 @@ void add_send_command(CLI::App& app, SendArguments& args) {
   send->add_flag("--no-progress", args.no_progress, "No progress bar, even on a terminal");
   send->add_option("--connect-timeout", args.connect_timeout_s, "Seconds to wait for a connection")
       ->capture_default_str();
+  send->add_option("--retry-for", args.retry_for_s,
+                   "Keep reconnecting for this many seconds without progress (0: never)")
+      ->capture_default_str();
+  send->add_option("--retry-max-backoff", args.retry_max_backoff_s,
+                   "Longest pause between two connection attempts, seconds")
+      ->capture_default_str();
+  send->add_flag("--retry-on-storage-error", args.retry_on_storage_error,
+                 "When the receiver cannot store (disk full), wait and retry instead of failing");
+  send->add_option("--tls-ca", args.tls_ca, "CA (PEM) to verify the receiver with; enables TLS")
+      ->check(CLI::ExistingFile);
+  send->add_option("--tls-cert", args.tls_cert, "This sender's certificate (PEM)")
+      ->check(CLI::ExistingFile);
+  send->add_option("--tls-key", args.tls_key, "This sender's private key (PEM)")
+      ->check(CLI::ExistingFile);
+  send->add_flag("--insecure", args.insecure, "Allow plain TCP to a non-loopback address");
 }
 
 int run_send(SendArguments& args) {
@@ -87,12 +110,25 @@ int run_send(SendArguments& args) {
     return 2;
   }
   SenderOptions options{.to = args.to, .streams = std::move(streams).value()};
-  options.connect_timeout =
-      std::chrono::milliseconds(static_cast<long long>(args.connect_timeout_s * 1000.0));
+  auto ms = [](double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+  };
+  options.connect_timeout = ms(args.connect_timeout_s);
+  options.retry_for = ms(args.retry_for_s);
+  options.backoff_max = ms(args.retry_max_backoff_s);
+  options.retry_storage_errors = args.retry_on_storage_error;
+  options.tls_ca = args.tls_ca;
+  options.tls_cert = args.tls_cert;
+  options.tls_key = args.tls_key;
+  options.insecure = args.insecure;
   ProgressBar bar(stderr);
   if (!args.no_progress && isatty(STDERR_FILENO)) {
     options.on_progress = [&bar](const SendProgress& progress) { bar.draw(progress); };
   }
+  options.on_notice = [&bar](const std::string& notice) {
+    bar.clear();
+    std::fprintf(stderr, "framewire send: %s\n", notice.c_str());
+  };
 
   auto summary = send_folders(options);
   bar.clear();

@@ -15,6 +15,13 @@ struct SendArguments {
   bool json = false;
   bool no_progress = false;
   double connect_timeout_s = 10;
+  double retry_for_s = 60;
+  double retry_max_backoff_s = 5;
+  bool retry_on_storage_error = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure = false;
 };
 
 void add_send_command(CLI::App& app, SendArguments& args);

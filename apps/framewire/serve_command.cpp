@@ -96,6 +96,27 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
       ->add_option("--storage-threads", args.options.storage_threads,
                    "Threads doing file I/O (the network loop never does)")
       ->capture_default_str();
+  serve
+      ->add_option("--max-connections", args.options.max_connections,
+                   "Connections open at once, overall")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-connections-per-address", args.options.max_connections_per_address,
+                   "Connections open at once from one address")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-handshaking", args.options.max_handshaking,
+                   "Connections without a HELLO yet; the oldest is dropped beyond this")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", args.options.tls_cert, "Server certificate (PEM) for TLS 1.3")
+      ->check(CLI::ExistingFile);
+  serve->add_option("--tls-key", args.options.tls_key, "Server private key (PEM)")
+      ->check(CLI::ExistingFile);
+  serve
+      ->add_option("--tls-client-ca", args.options.tls_client_ca,
+                   "CA (PEM) that must have signed every client certificate")
+      ->check(CLI::ExistingFile);
+  serve->add_flag("--insecure", args.options.insecure, "Allow plain TCP on a non-loopback address");
   serve->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
       ->capture_default_str();
 }
@@ -119,8 +140,9 @@ int run_serve(ServeArguments& args) {
     std::fprintf(stderr, "framewire serve: error: %s\n", receiver.status().to_string().c_str());
     return 1;
   }
-  std::printf("framewire receiver listening on %s, storing under %s (sync %s)\n",
-              (*receiver)->local_address().c_str(), args.options.root.c_str(), args.sync.c_str());
+  std::printf("framewire receiver listening on %s, storing under %s (sync %s, %s)\n",
+              (*receiver)->local_address().c_str(), args.options.root.c_str(), args.sync.c_str(),
+              args.options.tls_cert.empty() ? "plain TCP" : "mutual TLS 1.3");
   std::fflush(stdout);
 
   {

@@ -36,6 +36,22 @@ struct ReceiverOptions {
   // acknowledgements before closing it anyway.
   std::chrono::milliseconds shutdown_grace{5'000};
   unsigned storage_threads = 2;
+
+  // Admission. Connections that have not finished their handshake are the
+  // cheapest to open, so they are capped lower and the oldest of them is
+  // dropped to make room: a flood of idle connections cannot lock out a
+  // sender that says HELLO at once.
+  std::uint32_t max_connections = 1024;
+  std::uint32_t max_connections_per_address = 256;
+  std::uint32_t max_handshaking = 64;
+
+  // Mutual TLS 1.3: all three or none. A client certificate's common name
+  // limits the streams that client may write (see ReceiverSession).
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  // Plain TCP is refused on a non-loopback address unless this is set.
+  bool insecure = false;
 };
 
 // Totals since the receiver started; for logs and tests.

@@ -39,10 +39,14 @@ struct RejectedFrame {
 };
 
 struct SendSummary {
-  std::uint64_t frames = 0;  // stored (acknowledged)
+  std::uint64_t frames = 0;  // stored (acknowledged) by this run
   std::uint64_t bytes = 0;
   std::uint64_t streams = 0;
   double seconds = 0;
+  // Frames the receiver already had when this run first reached it (resume).
+  std::uint64_t already_stored_frames = 0;
+  std::uint64_t already_stored_bytes = 0;
+  std::uint64_t reconnects = 0;
   std::vector<RejectedFrame> rejected;
 };
 
@@ -56,6 +60,27 @@ struct SenderOptions {
   std::uint32_t window_frames = 16384;
   std::function<void(const SendProgress&)> on_progress;  // may be empty
   std::chrono::milliseconds progress_interval{100};
+
+  // Reconnecting: after a cut, a refused connection or a receiver restart the
+  // sender connects again with capped exponential backoff and resumes after
+  // the last frame the receiver reports stored. It gives up when no frame
+  // has been stored for `retry_for` (0: never retry).
+  std::chrono::milliseconds retry_for{60'000};
+  std::chrono::milliseconds backoff_initial{100};
+  std::chrono::milliseconds backoff_max{5'000};
+  // A receiver that cannot store (disk full, I/O error) ends the send unless
+  // this is set, in which case it is retried like a cut.
+  bool retry_storage_errors = false;
+  // Told about each retry ("connection lost: ...; retrying in 0.4 s").
+  std::function<void(const std::string&)> on_notice;
+
+  // TLS: verify the receiver against `tls_ca` (and present `tls_cert` /
+  // `tls_key` as this sender's identity). Without `tls_ca` the connection is
+  // plain TCP, which is allowed only to a loopback address or with `insecure`.
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  bool insecure = false;
 };
 
 // Sends everything. The summary is returned also when some frames were

@@ -31,6 +31,12 @@ std::string describe(const asio::ip::tcp::socket& socket) {
   return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
+asio::ip::address remote_address(const asio::ip::tcp::socket& socket) {
+  asio::error_code ec;
+  const auto endpoint = socket.remote_endpoint(ec);
+  return ec ? asio::ip::address() : endpoint.address();
+}
+
 std::chrono::milliseconds check_interval(const ConnectionSettings& settings) {
   auto shortest =
       std::min({settings.handshake_timeout, settings.idle_timeout, settings.shutdown_grace});
@@ -50,6 +56,7 @@ Connection::Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls,
                        asio::thread_pool& storage_pool, SessionContext& session_context,
                        const ConnectionSettings& settings, OnClosed on_closed)
     : peer_(describe(socket)),
+      address_(remote_address(socket)),
       transport_(make_transport(std::move(socket), tls)),
       pool_(storage_pool),
       session_context_(session_context),

@@ -51,7 +51,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // The receiver is stopping: acknowledge what is complete, then close.
   void stop();
 
+  // Closes the connection now (the receiver needs room for another).
+  void evict(const std::string& why) { expire(why); }
+
   const std::string& peer() const { return peer_; }
+  const asio::ip::address& address() const { return address_; }
+  std::chrono::steady_clock::time_point started() const { return started_; }
+  // True once the peer's HELLO was accepted.
+  bool handshaken() const { return session_ && session_->handshake_done(); }
 
  private:
   asio::awaitable<void> watch_deadlines();
@@ -62,6 +69,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void expire(const std::string& why);
 
   std::string peer_;  // before transport_: initialised from the socket first
+  asio::ip::address address_;
   Transport transport_;
   asio::thread_pool& pool_;
   SessionContext& session_context_;

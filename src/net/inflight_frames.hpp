@@ -1,28 +1,15 @@
-// The sender's record of frames sent but not yet settled by the receiver, for
-// flow control and for matching ACK / FRAME_REJECTED to file names. One per
-// connection; used on the sender's event-loop thread only.
+// The sender's count of frames sent but not yet acknowledged, per stream, for
+// flow control. One per connection; used on the sender's event-loop thread.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <string>
 
 namespace framewire::net {
 
 class InflightFrames {
  public:
-  struct Frame {
-    std::uint64_t sequence = 0;
-    std::uint64_t bytes = 0;
-    std::size_t file_index = 0;  // into the stream's file list
-    bool rejected = false;
-  };
-  struct Settled {
-    std::uint64_t frames = 0;  // stored, i.e. settled and not rejected
-    std::uint64_t bytes = 0;
-  };
-
   // True if one more frame of `bytes` fits the window. A frame alone always
   // fits, so one larger than the byte window can still be sent.
   bool fits(std::uint64_t bytes, std::uint64_t window_bytes, std::uint32_t window_frames) const {
@@ -30,44 +17,29 @@ class InflightFrames {
     return frames_ + 1 <= window_frames && bytes_ + bytes <= window_bytes;
   }
 
-  void add(std::uint32_t stream_id, const Frame& frame) {
-    by_stream_[stream_id].push_back(frame);
+  void add(std::uint32_t stream_id, std::uint64_t sequence, std::uint64_t bytes) {
+    by_stream_[stream_id].push_back({sequence, bytes});
     ++frames_;
-    bytes_ += frame.bytes;
+    bytes_ += bytes;
   }
 
-  // Marks a frame rejected; returns its file index, or -1 if it is not in flight.
-  long mark_rejected(std::uint32_t stream_id, std::uint64_t sequence) {
-    for (auto& frame : by_stream_[stream_id]) {
-      if (frame.sequence == sequence) {
-        frame.rejected = true;
-        return static_cast<long>(frame.file_index);
-      }
-    }
-    return -1;
-  }
-
-  // Settles every frame of the stream up to `through` (cumulative ACK).
-  Settled settle(std::uint32_t stream_id, std::uint64_t through) {
-    Settled settled;
+  // Every frame of the stream up to `through` is settled (cumulative ACK).
+  void settle(std::uint32_t stream_id, std::uint64_t through) {
     auto& queue = by_stream_[stream_id];
     while (!queue.empty() && queue.front().sequence <= through) {
-      const Frame& frame = queue.front();
-      if (!frame.rejected) {
-        ++settled.frames;
-        settled.bytes += frame.bytes;
-      }
       --frames_;
-      bytes_ -= frame.bytes;
+      bytes_ -= queue.front().bytes;
       queue.pop_front();
     }
-    return settled;
   }
 
   std::uint64_t frames() const { return frames_; }
-  std::uint64_t bytes() const { return bytes_; }
 
  private:
+  struct Frame {
+    std::uint64_t sequence = 0;
+    std::uint64_t bytes = 0;
+  };
   std::map<std::uint32_t, std::deque<Frame>> by_stream_;
   std::uint64_t frames_ = 0;
   std::uint64_t bytes_ = 0;

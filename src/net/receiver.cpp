@@ -18,6 +18,7 @@
 #include "net/address.hpp"
 #include "net/connection.hpp"
 #include "net/stream_registry.hpp"
+#include "net/tls_context.hpp"
 #include "storage/stream_store.hpp"
 
 namespace framewire {
@@ -78,6 +79,10 @@ struct Receiver::Impl {
         continue;
       }
       asio::error_code ignored;
+      if (!admit(socket)) {
+        socket.close(ignored);
+        continue;
+      }
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
       auto connection = std::make_shared<net::Connection>(
           std::move(socket), tls.get(), pool, session_context, connection_settings,
@@ -89,6 +94,43 @@ struct Receiver::Impl {
       connections.insert(connection);
       asio::co_spawn(io, connection->run(), asio::detached);
     }
+  }
+
+  // Makes room for a new connection within the caps, dropping the oldest
+  // connection still in its handshake if need be. False: refuse it.
+  bool admit(const asio::ip::tcp::socket& socket) {
+    asio::error_code ec;
+    const auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return false;
+    const auto address = endpoint.address();
+    std::size_t from_address = 0;
+    std::size_t handshaking = 0;
+    for (const auto& connection : connections) {
+      if (connection->address() == address) ++from_address;
+      if (!connection->handshaken()) ++handshaking;
+    }
+    auto evict_oldest_handshaking = [&](bool same_address_only) {
+      net::Connection* oldest = nullptr;
+      for (const auto& connection : connections) {
+        if (connection->handshaken()) continue;
+        if (same_address_only && connection->address() != address) continue;
+        if (!oldest || connection->started() < oldest->started()) oldest = connection.get();
+      }
+      if (oldest) oldest->evict("dropped to make room: too many connections without a HELLO");
+      return oldest != nullptr;
+    };
+    const auto& opts = options;
+    if (handshaking >= opts.max_handshaking && !evict_oldest_handshaking(false)) return false;
+    if (from_address >= opts.max_connections_per_address && !evict_oldest_handshaking(true)) {
+      spdlog::warn("refused {}: {} connections from that address", address.to_string(),
+                   from_address);
+      return false;
+    }
+    if (connections.size() >= opts.max_connections && !evict_oldest_handshaking(false)) {
+      spdlog::warn("refused {}: {} connections open", address.to_string(), connections.size());
+      return false;
+    }
+    return true;
   }
 
   void on_closed(net::Connection& closed, const net::ConnectionReport& report) {
@@ -142,6 +184,18 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
                                .idle_timeout = options.idle_timeout,
                                .shutdown_grace = options.shutdown_grace};
 
+  const bool any_tls =
+      !options.tls_cert.empty() || !options.tls_key.empty() || !options.tls_client_ca.empty();
+  if (any_tls) {
+    if (options.tls_cert.empty() || options.tls_key.empty() || options.tls_client_ca.empty()) {
+      return Status(ErrorCode::kMalformed,
+                    "TLS needs all of --tls-cert, --tls-key and --tls-client-ca");
+    }
+    auto tls = net::make_server_tls(options.tls_cert, options.tls_key, options.tls_client_ca);
+    if (!tls) return tls.status();
+    impl->tls = std::move(tls).value();
+  }
+
   asio::error_code ec;
   asio::ip::tcp::resolver resolver(impl->io);
   auto endpoints =
@@ -152,6 +206,13 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   }
   std::string last_error;
   for (const auto& entry : endpoints) {
+    if (!impl->tls && !options.insecure && !entry.endpoint().address().is_loopback()) {
+      return Status(ErrorCode::kForbidden,
+                    fmt::format("refusing to serve plain text on {}, which is not a loopback "
+                                "address: give --tls-cert, --tls-key and --tls-client-ca, or "
+                                "--insecure",
+                                format_endpoint(entry.endpoint())));
+    }
     auto& acceptor = impl->acceptor;
     acceptor.open(entry.endpoint().protocol(), ec);
     if (!ec) acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);

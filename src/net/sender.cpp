@@ -1,13 +1,12 @@
-// send_folders(): the sender's connection. One coroutine writes frames
-// (reading each file in chunks straight into the batch it is about to write,
-// hashing as it goes), another reads ACK / FRAME_REJECTED / ERROR / GOODBYE;
-// both run on one io_context thread and meet through a timer used as an event.
+// send_folders(): the sender. Each connection attempt has a writer coroutine
+// that reads every file in chunks straight into the batch it is about to
+// write (hashing as it goes) and a reader coroutine for ACK / FRAME_REJECTED /
+// ERROR / GOODBYE; both run on one io_context thread and meet through a timer
+// used as an event. Between attempts the sender backs off and, on the next
+// connection, resumes after the last frame the receiver reports stored.
 #include "framewire/sender.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <asio/co_spawn.hpp>
@@ -17,13 +16,15 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/write.hpp>
-#include <cerrno>
 #include <cstring>
+#include <map>
 #include <optional>
 
 #include "net/address.hpp"
+#include "net/file_reader.hpp"
 #include "net/inflight_frames.hpp"
+#include "net/tls_context.hpp"
+#include "net/transport.hpp"
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
 #include "source/folder_listing.hpp"
@@ -42,49 +43,44 @@ constexpr std::string_view kAgent = "framewire/0.1.0";
 struct StreamState {
   StreamSpec spec;
   std::vector<source::FrameFile> files;
+  std::vector<std::uint64_t> prefix_bytes;  // [i]: bytes of files [0, i)
+  std::uint64_t settled = 0;                // files [0, settled) are stored or rejected
+  bool reached = false;                     // opened on some connection already
 };
 
-class FileReader {
- public:
-  explicit FileReader(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
-  ~FileReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileReader(const FileReader&) = delete;
-  FileReader& operator=(const FileReader&) = delete;
-  bool ok() const { return fd_ >= 0; }
-  std::optional<std::uint64_t> size() const {
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) return std::nullopt;
-    return static_cast<std::uint64_t>(st.st_size);
-  }
-  // Reads up to `count` bytes; 0 at end of file, -1 on error (errno set).
-  ssize_t read(std::uint8_t* into, std::size_t count) {
-    ssize_t n;
-    do {
-      n = ::read(fd_, into, count);
-    } while (n < 0 && errno == EINTR);
-    return n;
-  }
-
- private:
-  int fd_;
+struct AttemptResult {
+  Status status;
+  bool retryable = false;
 };
+
+bool retryable_code(ErrorCode code, bool retry_storage_errors) {
+  switch (code) {
+    case ErrorCode::kConnectionFailed:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kShuttingDown:
+    case ErrorCode::kStreamBusy:  // an earlier connection of ours may still hold it
+      return true;
+    case ErrorCode::kStorageError:
+      return retry_storage_errors;
+    default:
+      return false;
+  }
+}
 
 class SenderClient {
  public:
-  SenderClient(asio::io_context& io, const SenderOptions& options, std::vector<StreamState> streams)
+  SenderClient(asio::io_context& io, const SenderOptions& options, std::vector<StreamState> streams,
+               std::unique_ptr<asio::ssl::context> tls)
       : io_(io),
         options_(options),
         streams_(std::move(streams)),
-        socket_(io),
+        tls_(std::move(tls)),
         wake_(io),
-        decoder_(protocol::Peer::kServer, {}),
         read_buffer_(kReadBufferBytes),
         hash_(XXH3_createState()) {
     for (const auto& stream : streams_) {
       progress_.frames_total += stream.files.size();
-      for (const auto& file : stream.files) progress_.bytes_total += file.bytes;
+      progress_.bytes_total += stream.prefix_bytes.back();
     }
   }
   ~SenderClient() { XXH3_freeState(hash_); }
@@ -93,18 +89,44 @@ class SenderClient {
 
   asio::awaitable<void> run() {
     started_ = std::chrono::steady_clock::now();
-    result_ = co_await transfer();
-    asio::error_code ignored;
-    socket_.close(ignored);
+    auto last_stored = started_;
+    auto backoff = options_.backoff_initial;
+    while (true) {
+      const std::uint64_t stored_before = progress_.frames_stored;
+      AttemptResult attempt = co_await run_attempt();
+      if (attempt.status) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (progress_.frames_stored > stored_before) {
+        last_stored = now;
+        backoff = options_.backoff_initial;
+      }
+      if (!attempt.retryable || options_.retry_for.count() <= 0 ||
+          now - last_stored + backoff > options_.retry_for) {
+        result_ = attempt.status;
+        break;
+      }
+      if (options_.on_notice) {
+        options_.on_notice(fmt::format("{}; retrying in {:.1f} s", attempt.status.to_string(),
+                                       std::chrono::duration<double>(backoff).count()));
+      }
+      asio::steady_timer pause(io_, backoff);
+      co_await pause.async_wait(kNoThrow);
+      backoff = std::min(backoff * 2, options_.backoff_max);
+      ++reconnects_;
+    }
+    report_progress(true);
   }
 
   Result<SendSummary> result() const {
     if (!result_) return result_;
-    SendSummary summary{.frames = progress_.frames_stored,
-                        .bytes = progress_.bytes_stored,
+    SendSummary summary{.frames = progress_.frames_stored - already_frames_,
+                        .bytes = progress_.bytes_stored - already_bytes_,
                         .streams = streams_.size(),
                         .seconds = elapsed(),
-                        .rejected = rejected_};
+                        .already_stored_frames = already_frames_,
+                        .already_stored_bytes = already_bytes_,
+                        .reconnects = reconnects_};
+    for (const auto& [key, frame] : rejected_) summary.rejected.push_back(frame);
     return summary;
   }
 
@@ -113,36 +135,55 @@ class SenderClient {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   }
 
-  asio::awaitable<Status> transfer() {
-    if (Status status = co_await connect(); !status) co_return status;
-    if (Status status = co_await handshake(); !status) co_return status;
+  // One connection: connect, handshake, send what is not stored yet, wait for
+  // the receiver's GOODBYE.
+  asio::awaitable<AttemptResult> run_attempt() {
+    transport_.reset();
+    decoder_.emplace(protocol::Peer::kServer, protocol::DecoderLimits{});
+    pending_ = {};
+    inflight_ = net::InflightFrames{};
+    reader_done_ = false;
+    reader_status_ = Status::ok();
+    local_failure_ = false;
+
+    if (Status status = co_await connect(); !status) co_return classify(status);
+    if (Status status = co_await handshake(); !status) co_return classify(status);
     asio::co_spawn(io_, read_replies(), asio::detached);
     Status sent = co_await send_frames();
-    if (!sent && sent.code() != ErrorCode::kConnectionFailed) {
+    if (!sent && local_failure_) {
       // A local problem (unreadable file): stop the session now rather than
       // leave the receiver waiting for the rest of a frame.
-      asio::error_code ignored;
-      socket_.close(ignored);
+      transport_->close();
     }
     while (!reader_done_) co_await wait_for_event();
+    transport_->close();
     // A receiver's ERROR explains more than a broken pipe does.
     if (!reader_status_ && reader_status_.code() != ErrorCode::kConnectionFailed) {
-      co_return reader_status_;
+      co_return classify(reader_status_);
     }
-    if (!sent) co_return sent;
-    if (!reader_status_) co_return reader_status_;
+    if (!sent) co_return classify(sent);
+    if (!reader_status_) co_return classify(reader_status_);
     if (inflight_.frames() != 0) {
-      co_return Status(ErrorCode::kConnectionFailed,
-                       fmt::format("the receiver said goodbye with {} frames unacknowledged",
-                                   inflight_.frames()));
+      co_return classify(Status(ErrorCode::kConnectionFailed,
+                                fmt::format("the receiver said goodbye with {} frames "
+                                            "unacknowledged",
+                                            inflight_.frames())));
     }
-    report_progress(true);
-    co_return Status::ok();
+    co_return AttemptResult{};
+  }
+
+  AttemptResult classify(Status status) const {
+    const bool retryable =
+        !local_failure_ && retryable_code(status.code(), options_.retry_storage_errors);
+    return {std::move(status), retryable};
   }
 
   asio::awaitable<Status> connect() {
     auto address = net::parse_host_port(options_.to);
-    if (!address) co_return address.status();
+    if (!address) {
+      local_failure_ = true;
+      co_return address.status();
+    }
     asio::ip::tcp::resolver resolver(io_);
     auto [resolve_error, endpoints] =
         co_await resolver.async_resolve(address->host, address->port, kNoThrow);
@@ -151,24 +192,43 @@ class SenderClient {
           ErrorCode::kConnectionFailed,
           fmt::format("cannot resolve {}: {}", address->host, resolve_error.message()));
     }
+    asio::ip::tcp::socket socket(io_);
     asio::steady_timer deadline(io_, options_.connect_timeout);
     bool timed_out = false;
     deadline.async_wait([&](asio::error_code ec) {
       if (ec) return;
       timed_out = true;
       asio::error_code ignored;
-      socket_.close(ignored);
+      socket.close(ignored);
     });
     // Tries every resolved address in turn (IPv6 and IPv4 alike).
-    auto [connect_error, endpoint] = co_await asio::async_connect(socket_, endpoints, kNoThrow);
+    auto [connect_error, endpoint] = co_await asio::async_connect(socket, endpoints, kNoThrow);
     deadline.cancel();
     if (connect_error || timed_out) {
       co_return Status(ErrorCode::kConnectionFailed,
                        fmt::format("cannot connect to {}: {}", options_.to,
                                    timed_out ? "timed out" : connect_error.message()));
     }
+    if (!tls_ && !options_.insecure && !endpoint.address().is_loopback()) {
+      local_failure_ = true;
+      co_return Status(ErrorCode::kForbidden,
+                       fmt::format("refusing to send in plain text to {}, which is not a loopback "
+                                   "address: give --tls-ca (and --tls-cert/--tls-key), or "
+                                   "--insecure",
+                                   endpoint.address().to_string()));
+    }
     asio::error_code ignored;
-    socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    if (!tls_) {
+      transport_.emplace(std::move(socket));
+      co_return Status::ok();
+    }
+    transport_.emplace(std::move(socket), *tls_);
+    if (auto ec = co_await transport_->handshake(asio::ssl::stream_base::client, address->host)) {
+      local_failure_ = true;  // a certificate problem does not heal by retrying
+      co_return Status(ErrorCode::kForbidden,
+                       fmt::format("TLS handshake with {} failed: {}", options_.to, ec.message()));
+    }
     co_return Status::ok();
   }
 
@@ -197,11 +257,48 @@ class SenderClient {
     for (std::size_t opened = 0; opened < streams_.size(); ++opened) {
       auto answer = co_await read_message();
       if (!answer) co_return answer.status();
-      if (!std::holds_alternative<protocol::StreamOpened>(*answer)) {
+      const auto* stream_opened = std::get_if<protocol::StreamOpened>(&*answer);
+      if (!stream_opened || stream_opened->stream_id >= streams_.size()) {
         co_return unexpected_reply(*answer, "STREAM_OPENED");
       }
+      resume_from(stream_opened->stream_id, stream_opened->next_sequence);
     }
+    recompute_progress();
     co_return Status::ok();
+  }
+
+  // The receiver has every frame before `next_sequence`: send only what
+  // follows. Frame i of the folder listing is sequence i.
+  void resume_from(std::uint32_t stream_id, std::uint64_t next_sequence) {
+    StreamState& stream = streams_[stream_id];
+    stream.settled = std::min<std::uint64_t>(next_sequence, stream.files.size());
+    // Rejections past that point are decided again when the frames are resent.
+    std::erase_if(rejected_, [&](const auto& entry) {
+      return entry.first.first == stream_id && entry.first.second >= stream.settled;
+    });
+    if (!stream.reached) {
+      stream.reached = true;
+      already_frames_ += stream.settled;
+      already_bytes_ += stream.prefix_bytes[stream.settled];
+    }
+  }
+
+  void recompute_progress() {
+    std::uint64_t frames = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& stream : streams_) {
+      frames += stream.settled;
+      bytes += stream.prefix_bytes[stream.settled];
+    }
+    for (const auto& [key, frame] : rejected_) {
+      const StreamState& stream = streams_[key.first];
+      if (key.second < stream.settled) {
+        --frames;
+        bytes -= stream.files[key.second].bytes;
+      }
+    }
+    progress_.frames_stored = frames;
+    progress_.bytes_stored = bytes;
   }
 
   static Status unexpected_reply(const protocol::Message& message, std::string_view expected) {
@@ -213,11 +310,11 @@ class SenderClient {
                               static_cast<int>(protocol::type_of(message)), expected));
   }
 
-  // Reads until one whole control message is decoded (handshake and replies;
-  // a server never sends frame data).
+  // Reads until one whole control message is decoded (a receiver never sends
+  // frame data).
   asio::awaitable<Result<protocol::Message>> read_message() {
     while (true) {
-      auto event = decoder_.next(pending_);
+      auto event = decoder_->next(pending_);
       if (auto* message = std::get_if<protocol::Message>(&event)) co_return std::move(*message);
       if (auto* error = std::get_if<protocol::DecodeError>(&event)) {
         co_return Status(error->code, "bad reply from receiver: " + error->message);
@@ -225,7 +322,7 @@ class SenderClient {
       if (!std::holds_alternative<protocol::NeedMore>(event)) {
         co_return Status(ErrorCode::kUnknownType, "receiver sent frame data");
       }
-      auto [ec, n] = co_await socket_.async_read_some(asio::buffer(read_buffer_), kNoThrow);
+      auto [ec, n] = co_await transport_->read_some(asio::buffer(read_buffer_));
       if (ec) {
         co_return Status(ErrorCode::kConnectionFailed,
                          fmt::format("receiver closed the connection ({}) with {} of {} frames "
@@ -245,11 +342,8 @@ class SenderClient {
         break;
       }
       if (auto* ack = std::get_if<protocol::Ack>(&*reply)) {
-        for (const auto& entry : ack->entries) {
-          const auto settled = inflight_.settle(entry.stream_id, entry.through_sequence);
-          progress_.frames_stored += settled.frames;
-          progress_.bytes_stored += settled.bytes;
-        }
+        for (const auto& entry : ack->entries) settle(entry.stream_id, entry.through_sequence);
+        recompute_progress();
         report_progress(false);
       } else if (auto* rejected = std::get_if<protocol::FrameRejected>(&*reply)) {
         note_rejection(*rejected);
@@ -265,16 +359,22 @@ class SenderClient {
     wake_.cancel();
   }
 
+  void settle(std::uint32_t stream_id, std::uint64_t through) {
+    if (stream_id >= streams_.size()) return;
+    inflight_.settle(stream_id, through);
+    StreamState& stream = streams_[stream_id];
+    stream.settled =
+        std::max(stream.settled, std::min<std::uint64_t>(through + 1, stream.files.size()));
+  }
+
   void note_rejection(const protocol::FrameRejected& rejected) {
-    const long index = inflight_.mark_rejected(rejected.stream_id, rejected.sequence);
-    std::string stream = rejected.stream_id < streams_.size()
-                             ? streams_[rejected.stream_id].spec.name
-                             : fmt::format("#{}", rejected.stream_id);
-    std::string file = index >= 0 ? streams_[rejected.stream_id].files[index].file_name
-                                  : fmt::format("sequence {}", rejected.sequence);
-    rejected_.push_back({.stream = std::move(stream),
-                         .file_name = std::move(file),
-                         .reason = Status(rejected.code, rejected.message)});
+    if (rejected.stream_id >= streams_.size()) return;
+    const StreamState& stream = streams_[rejected.stream_id];
+    if (rejected.sequence >= stream.files.size()) return;
+    rejected_[{rejected.stream_id, rejected.sequence}] =
+        RejectedFrame{.stream = stream.spec.name,
+                      .file_name = stream.files[rejected.sequence].file_name,
+                      .reason = Status(rejected.code, rejected.message)};
   }
 
   asio::awaitable<void> wait_for_event() {
@@ -283,7 +383,7 @@ class SenderClient {
   }
 
   asio::awaitable<Status> write(protocol::ByteBuffer& bytes) {
-    auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+    auto [ec, n] = co_await transport_->write(asio::buffer(bytes));
     bytes.clear();
     if (ec) {
       co_return Status(ErrorCode::kConnectionFailed, "connection lost: " + ec.message());
@@ -292,35 +392,43 @@ class SenderClient {
   }
 
   // Round-robin over the streams, so a visible and an infrared folder advance
-  // together.
+  // together; each stream starts after what the receiver already has.
   asio::awaitable<Status> send_frames() {
     protocol::ByteBuffer batch;
     batch.reserve(kBatchBytes + 64 * 1024);
-    std::size_t longest = 0;
-    for (const auto& stream : streams_) longest = std::max(longest, stream.files.size());
-    for (std::size_t index = 0; index < longest; ++index) {
+    std::vector<std::uint64_t> next(streams_.size());
+    for (std::size_t id = 0; id < streams_.size(); ++id) next[id] = streams_[id].settled;
+    for (bool more = true; more;) {
+      more = false;
       for (std::uint32_t id = 0; id < streams_.size(); ++id) {
-        if (index >= streams_[id].files.size()) continue;
-        if (Status status = co_await send_frame(id, index, batch); !status) co_return status;
+        if (next[id] >= streams_[id].files.size()) continue;
+        if (Status status = co_await send_frame(id, next[id]++, batch); !status) co_return status;
+        more = true;
       }
     }
     protocol::encode_message(protocol::Goodbye{}, batch);
     co_return co_await write(batch);
   }
 
-  asio::awaitable<Status> send_frame(std::uint32_t stream_id, std::size_t index,
+  Status local_error(Status status) {
+    local_failure_ = true;
+    return status;
+  }
+
+  asio::awaitable<Status> send_frame(std::uint32_t stream_id, std::uint64_t index,
                                      protocol::ByteBuffer& batch) {
     const source::FrameFile& file = streams_[stream_id].files[index];
-    FileReader reader(file.path);
+    net::FileReader reader(file.path);
     auto size = reader.ok() ? reader.size() : std::nullopt;
     if (!size) {
-      co_return Status(ErrorCode::kStorageError,
-                       fmt::format("cannot read {}: {}", file.path, std::strerror(errno)));
+      co_return local_error(
+          Status(ErrorCode::kStorageError,
+                 fmt::format("cannot read {}: {}", file.path, std::strerror(errno))));
     }
     if (*size > max_frame_bytes_) {
-      co_return Status(ErrorCode::kFrameTooLarge,
-                       fmt::format("{} is {} bytes; the receiver accepts at most {}", file.path,
-                                   *size, max_frame_bytes_));
+      co_return local_error(Status(ErrorCode::kFrameTooLarge,
+                                   fmt::format("{} is {} bytes; the receiver accepts at most {}",
+                                               file.path, *size, max_frame_bytes_)));
     }
     while (!inflight_.fits(*size, window_bytes_, window_frames_)) {
       // Unsent bytes must go out before waiting, or the ACKs never come.
@@ -328,10 +436,10 @@ class SenderClient {
         if (Status status = co_await write(batch); !status) co_return status;
         continue;
       }
-      if (reader_done_) co_return reader_status_ ? connection_ended() : reader_status_;
+      if (reader_done_) co_return ended_early();
       co_await wait_for_event();
     }
-    if (reader_done_) co_return reader_status_ ? connection_ended() : reader_status_;
+    if (reader_done_) co_return ended_early();
 
     protocol::encode_message(protocol::FrameHeader{.stream_id = stream_id,
                                                    .sequence = index,
@@ -339,7 +447,7 @@ class SenderClient {
                                                    .data_bytes = *size,
                                                    .file_name = file.file_name},
                              batch);
-    inflight_.add(stream_id, {.sequence = index, .bytes = *size, .file_index = index});
+    inflight_.add(stream_id, index, *size);
     XXH3_64bits_reset(hash_);
     std::uint64_t left = *size;
     while (left > 0) {
@@ -354,10 +462,10 @@ class SenderClient {
       if (got <= 0) {
         // The declared size can no longer be honoured: the only way out of
         // the frame is to drop the connection.
-        co_return Status(
+        co_return local_error(Status(
             ErrorCode::kStorageError,
             fmt::format("{} shrank or became unreadable while being sent{}", file.path,
-                        got < 0 ? fmt::format(": {}", std::strerror(errno)) : std::string()));
+                        got < 0 ? fmt::format(": {}", std::strerror(errno)) : std::string())));
       }
       batch.resize(at + static_cast<std::size_t>(got));
       XXH3_64bits_update(hash_, batch.data() + at, static_cast<std::size_t>(got));
@@ -373,7 +481,8 @@ class SenderClient {
     co_return Status::ok();
   }
 
-  Status connection_ended() const {
+  Status ended_early() const {
+    if (!reader_status_) return reader_status_;
     return Status(ErrorCode::kConnectionFailed, "the receiver ended the session early");
   }
 
@@ -389,21 +498,30 @@ class SenderClient {
   asio::io_context& io_;
   const SenderOptions& options_;
   std::vector<StreamState> streams_;
-  asio::ip::tcp::socket socket_;
+  std::unique_ptr<asio::ssl::context> tls_;
   asio::steady_timer wake_;
-  protocol::MessageDecoder decoder_;
   std::vector<std::uint8_t> read_buffer_;
-  std::span<const std::uint8_t> pending_;
   XXH3_state_t* hash_;
+
+  // Per connection attempt.
+  std::optional<net::Transport> transport_;
+  std::optional<protocol::MessageDecoder> decoder_;
+  std::span<const std::uint8_t> pending_;
   net::InflightFrames inflight_;
   std::uint64_t window_bytes_ = 0;
   std::uint32_t window_frames_ = 0;
   std::uint64_t max_frame_bytes_ = 0;
   bool reader_done_ = false;
   Status reader_status_;
+  bool local_failure_ = false;
+
+  // Across attempts.
   Status result_;
-  std::vector<RejectedFrame> rejected_;
+  std::map<std::pair<std::uint32_t, std::uint64_t>, RejectedFrame> rejected_;
   SendProgress progress_;
+  std::uint64_t already_frames_ = 0;
+  std::uint64_t already_bytes_ = 0;
+  std::uint64_t reconnects_ = 0;
   std::chrono::steady_clock::time_point started_;
   std::chrono::steady_clock::time_point last_report_;
 };
@@ -412,14 +530,28 @@ class SenderClient {
 
 Result<SendSummary> send_folders(const SenderOptions& options) {
   if (options.streams.empty()) return Status(ErrorCode::kMalformed, "no stream to send");
+  std::unique_ptr<asio::ssl::context> tls;
+  if (!options.tls_ca.empty()) {
+    auto context = net::make_client_tls(options.tls_ca, options.tls_cert, options.tls_key);
+    if (!context) return context.status();
+    tls = std::move(context).value();
+  } else if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+    return Status(ErrorCode::kMalformed, "--tls-cert and --tls-key need --tls-ca as well");
+  }
   std::vector<StreamState> streams;
   for (const auto& spec : options.streams) {
     auto files = source::list_frames(spec.folder);
     if (!files) return files.status();
-    streams.push_back({.spec = spec, .files = std::move(files).value()});
+    StreamState stream{.spec = spec, .files = std::move(files).value()};
+    stream.prefix_bytes.reserve(stream.files.size() + 1);
+    stream.prefix_bytes.push_back(0);
+    for (const auto& file : stream.files) {
+      stream.prefix_bytes.push_back(stream.prefix_bytes.back() + file.bytes);
+    }
+    streams.push_back(std::move(stream));
   }
   asio::io_context io(1);
-  SenderClient client(io, options, std::move(streams));
+  SenderClient client(io, options, std::move(streams), std::move(tls));
   asio::co_spawn(io, client.run(), asio::detached);
   io.run();
   return client.result();

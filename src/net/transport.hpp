@@ -24,6 +24,10 @@ class Transport {
   // TLS on `socket`; `context` must outlive the Transport.
   Transport(asio::ip::tcp::socket socket, asio::ssl::context& context);
 
+  // Not movable: the TLS stream refers to the socket member.
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
   bool is_tls() const { return tls_ != nullptr; }
 
   // TLS handshake (a no-op for plain TCP). For a client, `server_name` is
