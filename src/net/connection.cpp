@@ -6,6 +6,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
@@ -64,9 +65,20 @@ Connection::Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls,
       on_closed_(std::move(on_closed)),
       watchdog_(transport_.get_executor()) {}
 
+std::function<void()> Connection::evictor() {
+  // Runs on a storage thread (another connection's session): hop to our loop.
+  return [weak = weak_from_this(), executor = transport_.get_executor()] {
+    asio::post(executor, [weak] {
+      if (auto self = weak.lock()) {
+        self->evict("stream taken over by a newer connection of the same sender");
+      }
+    });
+  };
+}
+
 asio::awaitable<bool> Connection::secure() {
   if (!transport_.is_tls()) {
-    session_ = std::make_unique<ReceiverSession>(session_context_, peer_, std::nullopt);
+    session_ = std::make_unique<ReceiverSession>(session_context_, peer_, std::nullopt, evictor());
     co_return true;
   }
   const asio::error_code ec = co_await transport_.handshake(asio::ssl::stream_base::server);
@@ -74,8 +86,8 @@ asio::awaitable<bool> Connection::secure() {
     handshake_error_ = "TLS handshake failed: " + ec.message();
     co_return false;
   }
-  session_ =
-      std::make_unique<ReceiverSession>(session_context_, peer_, transport_.peer_common_name());
+  session_ = std::make_unique<ReceiverSession>(session_context_, peer_,
+                                               transport_.peer_common_name(), evictor());
   co_return true;
 }
 

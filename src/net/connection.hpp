@@ -66,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> linger();
   // TLS handshake and the peer's identity; false when the peer is refused.
   asio::awaitable<bool> secure();
+  std::function<void()> evictor();
   void expire(const std::string& why);
 
   std::string peer_;  // before transport_: initialised from the socket first

@@ -21,10 +21,11 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 ReceiverSession::ReceiverSession(SessionContext& context, std::string peer,
-                                 std::optional<std::string> identity)
+                                 std::optional<std::string> identity, std::function<void()> evict)
     : context_(context),
       peer_(std::move(peer)),
       identity_(std::move(identity)),
+      evict_(std::move(evict)),
       decoder_(protocol::Peer::kClient, {context.limits.max_frame_bytes}) {
   note_progress();
 }
@@ -95,6 +96,7 @@ void ReceiverSession::on_hello(const protocol::Hello& hello, protocol::ByteBuffe
                                    protocol::kVersion, hello.min_version, hello.max_version)),
                 out);
   }
+  sender_id_ = hello.sender_id;
   handshake_done_.store(true, std::memory_order_relaxed);
   const SessionLimits& limits = context_.limits;
   protocol::encode_message(protocol::HelloOk{.version = protocol::kVersion,
@@ -137,11 +139,20 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
                   out);
     }
   }
-  if (!context_.registry->try_acquire(open.name)) {
-    return fail(
-        Status(ErrorCode::kStreamBusy,
-               fmt::format("stream \"{}\" is being written by another connection", open.name)),
-        out);
+  switch (context_.registry->try_acquire(open.name, sender_id_, evict_)) {
+    case StreamRegistry::Acquire::kAcquired:
+      break;
+    case StreamRegistry::Acquire::kBusy:
+      return fail(
+          Status(ErrorCode::kStreamBusy,
+                 fmt::format("stream \"{}\" is being written by another connection", open.name)),
+          out);
+    case StreamRegistry::Acquire::kTakingOver:
+      return fail(Status(ErrorCode::kStreamBusy,
+                         fmt::format("stream \"{}\" is held by an earlier connection of this "
+                                     "sender, which is being closed; retry",
+                                     open.name)),
+                  out);
   }
   auto store = context_.root->open_stream(open.name, open.source_kind);
   if (!store) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,8 +44,11 @@ class ReceiverSession {
   // `identity`: the TLS client certificate's common name, when there is one.
   // Such a sender may only open the stream named `identity` or streams below
   // it ("cam-a" may write "cam-a" and "cam-a/visible", not "cam-b").
+  // `evict` closes this session's connection when a newer connection of the
+  // same sender takes one of its streams over; callable from any thread.
   ReceiverSession(SessionContext& context, std::string peer,
-                  std::optional<std::string> identity = std::nullopt);
+                  std::optional<std::string> identity = std::nullopt,
+                  std::function<void()> evict = {});
   ~ReceiverSession();  // releases the streams; an unfinished frame is removed
   ReceiverSession(const ReceiverSession&) = delete;
   ReceiverSession& operator=(const ReceiverSession&) = delete;
@@ -110,6 +114,8 @@ class ReceiverSession {
   SessionContext& context_;
   std::string peer_;
   std::optional<std::string> identity_;
+  std::function<void()> evict_;
+  SenderId sender_id_{};
   protocol::MessageDecoder decoder_;
   std::map<std::uint32_t, Stream> streams_;
   std::optional<CurrentFrame> current_;

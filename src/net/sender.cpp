@@ -19,6 +19,7 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <random>
 
 #include "net/address.hpp"
 #include "net/file_reader.hpp"
@@ -78,6 +79,8 @@ class SenderClient {
         wake_(io),
         read_buffer_(kReadBufferBytes),
         hash_(XXH3_createState()) {
+    std::random_device random;
+    for (auto& byte : sender_id_) byte = static_cast<std::uint8_t>(random());
     for (const auto& stream : streams_) {
       progress_.frames_total += stream.files.size();
       progress_.bytes_total += stream.prefix_bytes.back();
@@ -234,7 +237,8 @@ class SenderClient {
 
   asio::awaitable<Status> handshake() {
     protocol::ByteBuffer out;
-    protocol::encode_message(protocol::Hello{.agent = std::string(kAgent)}, out);
+    protocol::encode_message(protocol::Hello{.agent = std::string(kAgent), .sender_id = sender_id_},
+                             out);
     if (Status status = co_await write(out); !status) co_return status;
 
     auto reply = co_await read_message();
@@ -502,6 +506,9 @@ class SenderClient {
   asio::steady_timer wake_;
   std::vector<std::uint8_t> read_buffer_;
   XXH3_state_t* hash_;
+  // Same on every reconnection of this run, so the receiver lets us take our
+  // streams back from a half-open connection.
+  std::array<std::uint8_t, 16> sender_id_{};
 
   // Per connection attempt.
   std::optional<net::Transport> transport_;

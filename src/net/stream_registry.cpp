@@ -1,10 +1,23 @@
 #include "net/stream_registry.hpp"
 
+#include <algorithm>
+
 namespace framewire::net {
 
-bool StreamRegistry::try_acquire(std::string_view name) {
+StreamRegistry::Acquire StreamRegistry::try_acquire(std::string_view name, const SenderId& sender,
+                                                    std::function<void()> evict) {
   std::lock_guard lock(mutex_);
-  return open_.emplace(name).second;
+  auto it = open_.find(name);
+  if (it == open_.end()) {
+    open_.emplace(std::string(name), Holder{sender, std::move(evict)});
+    return Acquire::kAcquired;
+  }
+  const bool anonymous = std::all_of(sender.begin(), sender.end(), [](auto b) { return b == 0; });
+  if (anonymous || it->second.sender != sender) return Acquire::kBusy;
+  // Our own earlier connection: it is gone in all but name. Close it; the
+  // name is free once its session has released it.
+  if (it->second.evict) it->second.evict();
+  return Acquire::kTakingOver;
 }
 
 void StreamRegistry::release(std::string_view name) {

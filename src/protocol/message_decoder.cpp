@@ -7,6 +7,7 @@
 #include "protocol/message_decoder.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -134,6 +135,12 @@ class BodyReader {
     const std::uint8_t* p = take(2, field);
     return p ? bytes(get_u16(p), cap, field) : std::string();
   }
+  // A fixed-size byte field, copied as is.
+  template <std::size_t N>
+  void fixed(std::array<std::uint8_t, N>& to, std::string_view field) {
+    const std::uint8_t* p = take(N, field);
+    if (p) std::copy(p, p + N, to.begin());
+  }
   // A body too short to hold the magic is as foreign as a wrong magic.
   void magic() {
     if (body_.size() < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), body_.begin())) {
@@ -193,6 +200,8 @@ Message parse(MessageType type, BodyReader& r) {
       m.max_version = r.u16("max_version");
       m.features = r.u32("features");
       m.agent = r.str8("agent", kMaxAgentBytes);
+      // Not optional: a HELLO that ends after the agent is short, so malformed.
+      r.fixed(m.sender_id, "sender_id");
       return m;
     }
     case MessageType::kHelloOk: {

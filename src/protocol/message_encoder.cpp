@@ -80,6 +80,7 @@ struct BodyWriter {
     put_u16(out, m.max_version);
     put_u32(out, m.features);
     put_str8(out, m.agent);
+    out.insert(out.end(), m.sender_id.begin(), m.sender_id.end());
   }
   void operator()(const HelloOk& m) const {
     put_magic(out);

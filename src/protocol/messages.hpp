@@ -63,6 +63,10 @@ struct Hello {
   std::uint16_t max_version = kVersion;
   std::uint32_t features = kFeaturesNone;
   std::string agent;  // free text such as "framewire/0.1", <= kMaxAgentBytes
+  // Random per sender process (per `framewire send` run); all zero means
+  // anonymous. Lets a reconnecting sender take its stream back from its own
+  // old, half-open connection.
+  std::array<std::uint8_t, 16> sender_id{};
   bool operator==(const Hello&) const = default;
 };
 
