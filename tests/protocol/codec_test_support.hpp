@@ -7,6 +7,7 @@
 
 #include <xxhash.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -68,8 +69,16 @@ inline Bytes raw_message(std::uint8_t type, const Bytes& body) {
   return out;
 }
 
+// A sender identity with every byte different, so that a field read from
+// the wrong offset or in the wrong order shows.
+inline std::array<std::uint8_t, 16> sample_sender_id() {
+  std::array<std::uint8_t, 16> id{};
+  for (std::size_t i = 0; i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(0xa0 + i);
+  return id;
+}
+
 inline Hello sample_hello() {
-  return Hello{1, 1, kFeaturesNone, "framewire/0.1"};
+  return Hello{1, 1, kFeaturesNone, "framewire/0.1", sample_sender_id()};
 }
 inline HelloOk sample_hello_ok() {
   return HelloOk{1, kFeaturesNone, 256ull << 20, 32ull << 20, 8192, "framewire/0.1"};

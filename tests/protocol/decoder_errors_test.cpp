@@ -6,6 +6,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "protocol/codec_test_support.hpp"
 
@@ -91,7 +92,64 @@ TEST(DecoderErrors, BadMagicBytesInHelloOk) {
 
 TEST(DecoderErrors, BadMagicHelloTooShortForMagic) {
   EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, to_bytes("FRAME"))), ErrorCode::kBadMagic);
+  EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, to_bytes("FRAMEWI"))), ErrorCode::kBadMagic);
   EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, Bytes{})), ErrorCode::kBadMagic);
+}
+
+// A HELLO body built by hand: magic, versions 1..1, no features, `agent`,
+// then the first `id_bytes` bytes of a sender id (16 is the whole field).
+Bytes hello_body(std::string_view agent, std::size_t id_bytes) {
+  Bytes body(kMagic.begin(), kMagic.end());
+  put_u16(body, 1);
+  put_u16(body, 1);
+  put_u32(body, 0);
+  body.push_back(static_cast<std::uint8_t>(agent.size()));
+  append(body, to_bytes(agent));
+  for (std::size_t i = 0; i < id_bytes; ++i) body.push_back(static_cast<std::uint8_t>(0x11 * i));
+  return body;
+}
+
+TEST(DecoderErrors, HelloBuiltByHandDecodes) {
+  // The reference for the tests below: the same builder with all 16 bytes.
+  const Decoded d = decode_whole(Peer::kClient, raw_message(0x01, hello_body("agent", 16)));
+  ASSERT_FALSE(d.error) << d.error->message;
+  ASSERT_EQ(d.items.size(), 1u);
+  const Hello hello = std::get<Hello>(std::get<Message>(d.items[0]));
+  EXPECT_EQ(hello.agent, "agent");
+  EXPECT_EQ(hello.sender_id[15], 0xff);
+}
+
+TEST(DecoderErrors, HelloWithoutSenderIdIsMalformed) {
+  // The layout from before sender identities: the body ends after the agent.
+  EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, hello_body("framewire/0.1", 0))),
+            ErrorCode::kMalformed);
+  EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, hello_body("", 0))), ErrorCode::kMalformed);
+}
+
+TEST(DecoderErrors, HelloSenderIdShort) {
+  for (std::size_t n : {1u, 8u, 15u}) {
+    EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, hello_body("framewire/0.1", n))),
+              ErrorCode::kMalformed)
+        << n << " bytes of sender_id";
+  }
+}
+
+TEST(DecoderErrors, HelloSenderIdLongIsTrailingBytes) {
+  EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, hello_body("framewire/0.1", 17))),
+            ErrorCode::kMalformed);
+}
+
+TEST(DecoderErrors, HelloMagicOnlyIsMalformed) {
+  // Eight bytes of good magic pass the bad_magic rule; the rest is missing.
+  EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, to_bytes("FRAMEWIR"))),
+            ErrorCode::kMalformed);
+}
+
+TEST(DecoderErrors, HelloAgentLengthSwallowsSenderId) {
+  // An agent length that covers the sender id leaves no bytes for it.
+  Bytes body = hello_body("framewire/0.1", 16);
+  body[16] = static_cast<std::uint8_t>(body[16] + 16);
+  EXPECT_EQ(error_of(Peer::kClient, raw_message(0x01, body)), ErrorCode::kMalformed);
 }
 
 // --- envelope ----------------------------------------------------------------

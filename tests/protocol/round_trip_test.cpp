@@ -3,6 +3,7 @@
 // own promises (body_bytes patched in, error texts cut to their cap).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <limits>
 #include <string>
 
@@ -49,10 +50,26 @@ TEST(RoundTrip, EnvelopeCarriesTypeAndBodyLength) {
 }
 
 TEST(RoundTrip, Hello) {
-  Hello m{1, 7, 0xdeadbeef, std::string(kMaxAgentBytes, 'a')};
+  Hello m{1, 7, 0xdeadbeef, std::string(kMaxAgentBytes, 'a'), sample_sender_id()};
   EXPECT_EQ(std::get<Hello>(round_trip(Peer::kClient, m)), m);
-  Hello empty{0, 0, 0, ""};
+  Hello empty{0, 0, 0, "", {}};
   EXPECT_EQ(std::get<Hello>(round_trip(Peer::kClient, empty)), empty);
+  Hello all_ones{1, 1, 0, "x", {}};
+  all_ones.sender_id.fill(0xff);
+  EXPECT_EQ(std::get<Hello>(round_trip(Peer::kClient, all_ones)), all_ones);
+}
+
+TEST(RoundTrip, HelloSenderIdFollowsTheAgent) {
+  // body = magic[8] | min u16 | max u16 | features u32 | agent str8 | sender_id[16]
+  const Hello m = sample_hello();
+  const Bytes wire = encode(m);
+  ASSERT_EQ(wire.size(), kEnvelopeBytes + 33 + m.agent.size());
+  EXPECT_EQ(get_u32(wire.data() + 4), 33 + m.agent.size());
+  const Bytes tail(wire.end() - 16, wire.end());
+  EXPECT_EQ(tail, Bytes(m.sender_id.begin(), m.sender_id.end()));
+  EXPECT_EQ(wire[kEnvelopeBytes + 16], m.agent.size());
+  // Anonymous is all zero, and is what a default Hello carries.
+  EXPECT_EQ(Hello{}.sender_id, (std::array<std::uint8_t, 16>{}));
 }
 
 TEST(RoundTrip, HelloOk) {

@@ -5,6 +5,7 @@
 // apart.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -36,12 +37,17 @@ Bytes hex(std::string_view text) {
 }
 
 // Field by field, as annotated in docs/PROTOCOL.md.
+// The example's sender identity: 00 11 22 ... ff.
+constexpr std::array<std::uint8_t, 16> kSenderId = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+                                                    0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+
 const Bytes kHello =
-    hex("01 00 0000 0000001e"                          // HELLO, flags, reserved, body_bytes 30
-        "46 52 41 4d 45 57 49 52"                      // magic "FRAMEWIR"
-        "0001 0001"                                    // min_version 1, max_version 1
-        "00000000"                                     // features
-        "0d 66 72 61 6d 65 77 69 72 65 2f 30 2e 31");  // agent "framewire/0.1"
+    hex("01 00 0000 0000002e"                        // HELLO, flags, reserved, body_bytes 46
+        "46 52 41 4d 45 57 49 52"                    // magic "FRAMEWIR"
+        "0001 0001"                                  // min_version 1, max_version 1
+        "00000000"                                   // features
+        "0d 66 72 61 6d 65 77 69 72 65 2f 30 2e 31"  // agent "framewire/0.1"
+        "00 11 22 33 44 55 66 77 88 99 aa bb cc dd ee ff");  // sender_id
 
 const Bytes kHelloOk =
     hex("02 00 0000 00000030"                          // HELLO_OK, body_bytes 48
@@ -83,7 +89,7 @@ const Bytes kAck =
 const Bytes kGoodbye = hex("09 00 0000 00000000");
 
 TEST(WireExample, EncoderProducesTheDocumentedBytes) {
-  EXPECT_EQ(encode(Hello{1, 1, kFeaturesNone, "framewire/0.1"}), kHello);
+  EXPECT_EQ(encode(Hello{1, 1, kFeaturesNone, "framewire/0.1", kSenderId}), kHello);
   EXPECT_EQ(encode(HelloOk{1, kFeaturesNone, 256ull << 20, 32ull << 20, 8192, "framewire/0.1"}),
             kHelloOk);
   EXPECT_EQ(encode(OpenStream{1, "rig1/visible", "visible"}), kOpenStream);
@@ -103,6 +109,7 @@ TEST(WireExample, DecodersReadTheDocumentedSession) {
   Decoded c = decode_whole(Peer::kClient, client);
   ASSERT_FALSE(c.error);
   ASSERT_EQ(c.items.size(), 6u);
+  EXPECT_EQ(std::get<Hello>(std::get<Message>(c.items[0])).sender_id, kSenderId);
   EXPECT_EQ(std::get<OpenStream>(std::get<Message>(c.items[1])).name, "rig1/visible");
   EXPECT_EQ(std::get<FrameHeader>(std::get<Message>(c.items[2])).file_name, "0.png");
   EXPECT_EQ(std::get<Bytes>(c.items[3]), to_bytes("hello"));
