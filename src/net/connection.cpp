@@ -86,8 +86,10 @@ asio::awaitable<bool> Connection::secure() {
     handshake_error_ = "TLS handshake failed: " + ec.message();
     co_return false;
   }
-  session_ = std::make_unique<ReceiverSession>(session_context_, peer_,
-                                               transport_.peer_common_name(), evictor());
+  // A certificate without a common name gets an identity that matches no
+  // stream, never the unlimited access of a plain loopback connection.
+  session_ = std::make_unique<ReceiverSession>(
+      session_context_, peer_, transport_.peer_common_name().value_or(""), evictor());
   co_return true;
 }
 

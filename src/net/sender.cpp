@@ -15,6 +15,7 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
 #include <cstring>
 #include <map>
@@ -327,6 +328,13 @@ class SenderClient {
         co_return Status(ErrorCode::kUnknownType, "receiver sent frame data");
       }
       auto [ec, n] = co_await transport_->read_some(asio::buffer(read_buffer_));
+      if (ec && ec.category() == asio::error::get_ssl_category()) {
+        // With TLS 1.3 the receiver's verdict on our certificate arrives as an
+        // alert on the first read; it will not change on a retry.
+        local_failure_ = true;
+        co_return Status(ErrorCode::kForbidden,
+                         fmt::format("the receiver refused the TLS session: {}", ec.message()));
+      }
       if (ec) {
         co_return Status(ErrorCode::kConnectionFailed,
                          fmt::format("receiver closed the connection ({}) with {} of {} frames "

@@ -30,7 +30,9 @@ asio::awaitable<asio::error_code> Transport::handshake(asio::ssl::stream_base::h
     asio::ip::make_address(server_name, not_an_address);
     if (not_an_address) {
       SSL_set_tlsext_host_name(ssl, server_name.c_str());
-      X509_VERIFY_PARAM_set1_host(verify, server_name.c_str(), 0);  // subjectAltName DNS
+      // subjectAltName DNS only: never fall back to the subject's common name.
+      X509_VERIFY_PARAM_set_hostflags(verify, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+      X509_VERIFY_PARAM_set1_host(verify, server_name.c_str(), 0);
     } else {
       X509_VERIFY_PARAM_set1_ip_asc(verify, server_name.c_str());  // subjectAltName IP
     }
@@ -63,7 +65,7 @@ std::optional<std::string> Transport::peer_common_name() const {
   X509* cert = SSL_get1_peer_certificate(tls_->native_handle());
   if (!cert) return std::nullopt;
   std::optional<std::string> name;
-  char buffer[256] = {};
+  char buffer[1024] = {};
   const int length =
       X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, buffer, sizeof buffer);
   if (length > 0 && static_cast<std::size_t>(length) < sizeof buffer) {
