@@ -4,6 +4,11 @@ function(framewire_target_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
                                            -Wno-sign-conversion -Wnon-virtual-dtor
                                            -Wno-missing-field-initializers)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC 12 at -O3 flags std::string concatenation with a false -Wrestrict
+    # (GCC bug 105329).
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
   if(FRAMEWIRE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
@@ -11,5 +16,10 @@ function(framewire_target_flags target)
     target_compile_options(${target} PRIVATE -fsanitize=${FRAMEWIRE_SANITIZE} -fno-omit-frame-pointer
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=${FRAMEWIRE_SANITIZE})
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+      # GCC 12 reports a false mismatched new/delete on coroutine frames when
+      # optimising under ASan (Asio's awaitable frame allocator).
+      target_compile_options(${target} PRIVATE -Wno-mismatched-new-delete)
+    endif()
   endif()
 endfunction()

@@ -92,17 +92,19 @@ ByteBuffer client_session() {
 }
 
 ByteBuffer server_session() {
-  return cat({encoded(protocol::HelloOk{.max_frame_bytes = 256u << 20,
-                                        .window_bytes = 32u << 20,
-                                        .window_frames = 8192,
-                                        .agent = "framewire/0.1.0"}),
-              encoded(protocol::StreamOpened{.stream_id = 1, .next_sequence = 0}),
-              encoded(protocol::StreamOpened{.stream_id = 2, .next_sequence = 17}),
-              encoded(protocol::FrameRejected{.stream_id = 1,
-                                              .sequence = 1,
-                                              .code = ErrorCode::kChecksumMismatch,
-                                              .message = "checksum differs"}),
-              encoded(protocol::Ack{.entries = {{1, 1}, {2, 20}}}), encoded(protocol::Goodbye{})});
+  return cat(
+      {encoded(protocol::HelloOk{.max_frame_bytes = 256u << 20,
+                                 .window_bytes = 32u << 20,
+                                 .window_frames = 8192,
+                                 .agent = "framewire/0.1.0"}),
+       encoded(protocol::StreamOpened{.stream_id = 1, .next_sequence = 0, .last_file_name = ""}),
+       encoded(
+           protocol::StreamOpened{.stream_id = 2, .next_sequence = 17, .last_file_name = "16.raw"}),
+       encoded(protocol::FrameRejected{.stream_id = 1,
+                                       .sequence = 1,
+                                       .code = ErrorCode::kChecksumMismatch,
+                                       .message = "checksum differs"}),
+       encoded(protocol::Ack{.entries = {{1, 1}, {2, 20}}}), encoded(protocol::Goodbye{})});
 }
 
 void decoder_seeds(const fs::path& dir) {
@@ -132,7 +134,8 @@ void decoder_seeds(const fs::path& dir) {
   const ByteBuffer hello_ok = encoded(protocol::HelloOk{.max_frame_bytes = 1024});
   write_seed(dir, "msg_hello_ok", 0x01, hello_ok);
   write_seed(dir, "msg_stream_opened", 0x01,
-             cat({hello_ok, encoded(protocol::StreamOpened{.stream_id = 3, .next_sequence = 4})}));
+             cat({hello_ok, encoded(protocol::StreamOpened{
+                                .stream_id = 3, .next_sequence = 4, .last_file_name = "3.png"})}));
   write_seed(dir, "msg_ack", 0x01, cat({hello_ok, encoded(protocol::Ack{.entries = {{3, 4}}})}));
   write_seed(dir, "msg_frame_rejected", 0x01,
              cat({hello_ok, encoded(protocol::FrameRejected{.stream_id = 3,

@@ -1,13 +1,17 @@
 // The framewire command line: parses arguments and calls the library.
 //   framewire serve --root DIR --listen HOST:PORT [...]
 //   framewire send --to HOST:PORT --stream NAME [--source KIND] DIR [...]
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
 
 #include "send_command.hpp"
 #include "serve_command.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"framewire: move image frames from senders to a receiver, fast and safely"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "framewire 0.1.0");
@@ -21,4 +25,17 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("serve")) return framewire::cli::run_serve(serve_args);
   if (app.got_subcommand("send")) return framewire::cli::run_send(send_args);
   return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // The library reports errors as values; what can still throw here is the
+  // standard library (allocation) or the argument parser's own setup.
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "framewire: fatal: %s\n", error.what());
+    return 70;
+  }
 }

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <thread>
 
@@ -130,6 +131,10 @@ int run_serve(ServeArguments& args) {
   args.options.handshake_timeout = to_ms(args.handshake_timeout_s);
   args.options.idle_timeout = to_ms(args.idle_timeout_s);
 
+  // Over a file-size limit (ulimit -f) the kernel would kill the whole
+  // receiver with SIGXFSZ; ignored, the write fails with EFBIG and only the
+  // stream concerned gets a storage_error.
+  std::signal(SIGXFSZ, SIG_IGN);
   // Block the stop signals before any thread exists, so only the watcher
   // thread receives them.
   const sigset_t signals = SignalWatcher::signals();

@@ -160,9 +160,12 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
     return fail(store.status(), out);
   }
   const std::uint64_t next_sequence = (*store)->next_sequence();
+  std::string last_file_name = (*store)->last_file_name();
   streams_.emplace(open.stream_id, Stream{.name = open.name, .store = std::move(store).value()});
-  protocol::encode_message(
-      protocol::StreamOpened{.stream_id = open.stream_id, .next_sequence = next_sequence}, out);
+  protocol::encode_message(protocol::StreamOpened{.stream_id = open.stream_id,
+                                                  .next_sequence = next_sequence,
+                                                  .last_file_name = std::move(last_file_name)},
+                           out);
 }
 
 void ReceiverSession::on_frame_header(const protocol::FrameHeader& header,

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
@@ -47,7 +48,20 @@ struct StreamState {
   std::vector<source::FrameFile> files;
   std::vector<std::uint64_t> prefix_bytes;  // [i]: bytes of files [0, i)
   std::uint64_t settled = 0;                // files [0, settled) are stored or rejected
-  bool reached = false;                     // opened on some connection already
+  // On the current connection, file `base_index` is sent as `base_sequence`,
+  // the next one as base_sequence + 1, and so on.
+  std::uint64_t base_index = 0;
+  std::uint64_t base_sequence = 0;
+
+  std::uint64_t sequence_of(std::uint64_t index) const {
+    return base_sequence + (index - base_index);
+  }
+  // Index of a sequence sent on this connection, or files.size() if none.
+  std::uint64_t index_of(std::uint64_t sequence) const {
+    if (sequence < base_sequence) return files.size();
+    return std::min<std::uint64_t>(base_index + (sequence - base_sequence), files.size());
+  }
+  bool reached = false;  // opened on some connection already
 };
 
 struct AttemptResult {
@@ -266,25 +280,38 @@ class SenderClient {
       if (!stream_opened || stream_opened->stream_id >= streams_.size()) {
         co_return unexpected_reply(*answer, "STREAM_OPENED");
       }
-      resume_from(stream_opened->stream_id, stream_opened->next_sequence);
+      resume_from(stream_opened->stream_id, *stream_opened);
     }
     recompute_progress();
     co_return Status::ok();
   }
 
-  // The receiver has every frame before `next_sequence`: send only what
-  // follows. Frame i of the folder listing is sequence i.
-  void resume_from(std::uint32_t stream_id, std::uint64_t next_sequence) {
+  // The receiver's stream is append-only in frame order: send the files that
+  // sort after the last one it stored, numbered after its last sequence.
+  // Going by name, not position, means files deleted locally since an earlier
+  // run cannot make the sender skip new ones.
+  void resume_from(std::uint32_t stream_id, const protocol::StreamOpened& opened) {
     StreamState& stream = streams_[stream_id];
-    stream.settled = std::min<std::uint64_t>(next_sequence, stream.files.size());
+    std::uint64_t start = 0;
+    if (!opened.last_file_name.empty()) {
+      const auto after =
+          std::upper_bound(stream.files.begin(), stream.files.end(), opened.last_file_name,
+                           [](const std::string& name, const source::FrameFile& file) {
+                             return source::frame_order_less(name, file.file_name);
+                           });
+      start = static_cast<std::uint64_t>(after - stream.files.begin());
+    }
+    stream.settled = start;
+    stream.base_index = start;
+    stream.base_sequence = opened.next_sequence;
     // Rejections past that point are decided again when the frames are resent.
     std::erase_if(rejected_, [&](const auto& entry) {
-      return entry.first.first == stream_id && entry.first.second >= stream.settled;
+      return entry.first.first == stream_id && entry.first.second >= start;
     });
     if (!stream.reached) {
       stream.reached = true;
-      already_frames_ += stream.settled;
-      already_bytes_ += stream.prefix_bytes[stream.settled];
+      already_frames_ += start;
+      already_bytes_ += stream.prefix_bytes[start];
     }
   }
 
@@ -375,17 +402,18 @@ class SenderClient {
     if (stream_id >= streams_.size()) return;
     inflight_.settle(stream_id, through);
     StreamState& stream = streams_[stream_id];
-    stream.settled =
-        std::max(stream.settled, std::min<std::uint64_t>(through + 1, stream.files.size()));
+    const std::uint64_t index = stream.index_of(through);
+    if (index < stream.files.size()) stream.settled = std::max(stream.settled, index + 1);
   }
 
   void note_rejection(const protocol::FrameRejected& rejected) {
     if (rejected.stream_id >= streams_.size()) return;
     const StreamState& stream = streams_[rejected.stream_id];
-    if (rejected.sequence >= stream.files.size()) return;
-    rejected_[{rejected.stream_id, rejected.sequence}] =
+    const std::uint64_t index = stream.index_of(rejected.sequence);
+    if (index >= stream.files.size()) return;
+    rejected_[{rejected.stream_id, index}] =
         RejectedFrame{.stream = stream.spec.name,
-                      .file_name = stream.files[rejected.sequence].file_name,
+                      .file_name = stream.files[index].file_name,
                       .reason = Status(rejected.code, rejected.message)};
   }
 
@@ -453,13 +481,14 @@ class SenderClient {
     }
     if (reader_done_) co_return ended_early();
 
-    protocol::encode_message(protocol::FrameHeader{.stream_id = stream_id,
-                                                   .sequence = index,
-                                                   .capture_time_ns = file.mtime_ns,
-                                                   .data_bytes = *size,
-                                                   .file_name = file.file_name},
-                             batch);
-    inflight_.add(stream_id, index, *size);
+    protocol::encode_message(
+        protocol::FrameHeader{.stream_id = stream_id,
+                              .sequence = streams_[stream_id].sequence_of(index),
+                              .capture_time_ns = file.mtime_ns,
+                              .data_bytes = *size,
+                              .file_name = file.file_name},
+        batch);
+    inflight_.add(stream_id, streams_[stream_id].sequence_of(index), *size);
     XXH3_64bits_reset(hash_);
     std::uint64_t left = *size;
     while (left > 0) {

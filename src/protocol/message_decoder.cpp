@@ -226,6 +226,8 @@ Message parse(MessageType type, BodyReader& r) {
       StreamOpened m;
       m.stream_id = r.u32("stream_id");
       m.next_sequence = r.u64("next_sequence");
+      // Not optional: a STREAM_OPENED that ends after next_sequence is short.
+      m.last_file_name = r.str8("last_file_name", kMaxFileNameBytes);
       return m;
     }
     case MessageType::kFrame: {

@@ -99,6 +99,7 @@ struct BodyWriter {
   void operator()(const StreamOpened& m) const {
     put_u32(out, m.stream_id);
     put_u64(out, m.next_sequence);
+    put_str8(out, m.last_file_name);
   }
   void operator()(const FrameHeader& m) const {
     put_u32(out, m.stream_id);

@@ -92,6 +92,9 @@ struct StreamOpened {
   // One past the highest sequence already stored for this stream name (0 when
   // nothing is). Senders may use it to resume.
   std::uint64_t next_sequence = 0;
+  // File name of that highest stored frame ("" when nothing is stored). A
+  // resuming sender continues with the files that sort after it.
+  std::string last_file_name;
   bool operator==(const StreamOpened&) const = default;
 };
 

@@ -53,13 +53,20 @@ Result<std::uint64_t> complete_end(int fd, std::uint64_t size, std::string_view 
   return std::uint64_t{0};
 }
 
-// The "seq" of a manifest line, or nothing if the line is not a record.
-std::optional<std::uint64_t> parse_sequence(std::string_view line) {
+struct RecordKey {
+  std::uint64_t sequence = 0;
+  std::string file_name;
+};
+
+// The "seq" and "file" of a manifest line, or nothing if the line is not a record.
+std::optional<RecordKey> parse_record_key(std::string_view line) {
   const auto json = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
   if (json.is_discarded() || !json.is_object()) return std::nullopt;
   const auto seq = json.find("seq");
+  const auto file = json.find("file");
   if (seq == json.end() || !seq->is_number_unsigned()) return std::nullopt;
-  return seq->get<std::uint64_t>();
+  if (file == json.end() || !file->is_string()) return std::nullopt;
+  return RecordKey{seq->get<std::uint64_t>(), file->get<std::string>()};
 }
 
 }  // namespace
@@ -116,8 +123,9 @@ Result<ManifestTail> recover_manifest(int fd, std::string_view path, bool sync) 
           line_end == 0 ? std::string_view::npos : text.rfind('\n', line_end - 1);
       if (newline == std::string_view::npos && window < tail.size) break;  // line cut by window
       const std::size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
-      if (auto seq = parse_sequence(text.substr(begin, line_end - begin))) {
-        tail.next_sequence = *seq + 1;
+      if (auto key = parse_record_key(text.substr(begin, line_end - begin))) {
+        tail.next_sequence = key->sequence + 1;
+        tail.last_file_name = std::move(key->file_name);
         return tail;
       }
       if (newline == std::string_view::npos) break;  // start of file

@@ -21,6 +21,7 @@ void append_manifest_line(const FrameRecord& record, std::string& out);
 struct ManifestTail {
   std::uint64_t next_sequence = 0;  // one past the last record's "seq", 0 if none
   std::uint64_t size = 0;           // bytes in the file after repair
+  std::string last_file_name;       // the last record's "file", "" if none
 };
 
 // Reads the end of the manifest open for reading and writing on `fd` (never

@@ -186,6 +186,7 @@ struct StreamStore::State {
   std::string manifest_path;
   std::uint64_t manifest_size = 0;
   std::uint64_t next_sequence = 0;
+  std::string last_file_name;  // of the record with sequence next_sequence - 1
   std::uint64_t random_state = 0;
   std::vector<std::unique_ptr<IncomingFrame::State>> queue;
   std::string lines;                  // manifest lines of one commit, reused
@@ -295,6 +296,13 @@ struct StreamStore::State {
     lines.clear();
     bool renamed_any = false;
     std::uint64_t next = next_sequence;
+    std::string last = last_file_name;
+    auto advance = [&](const FrameRecord& record) {
+      if (record.sequence + 1 > next) {
+        next = record.sequence + 1;
+        last = record.file_name;
+      }
+    };
     for (auto& slot : queue) {
       IncomingFrame::State& frame = *slot;
       if (frame.mode == FrameMode::kHashOnly) {
@@ -302,7 +310,7 @@ struct StreamStore::State {
         // line is missing. The folder is synced again in case its rename was not.
         renamed_any = true;
         append_manifest_line(frame.record, lines);
-        next = std::max(next, frame.record.sequence + 1);
+        advance(frame.record);
         result.stored.push_back(std::move(frame.record));
         continue;
       }
@@ -317,7 +325,7 @@ struct StreamStore::State {
         case Publish::kRenamed:
           renamed_any = true;
           append_manifest_line(frame.record, lines);
-          next = std::max(next, frame.record.sequence + 1);
+          advance(frame.record);
           if (policy == SyncPolicy::kEach) {
             if (Status synced = sync(dir->fd.get(), dir->path); !synced) return synced;
             if (Status appended = append_lines(); !appended) return appended;
@@ -345,6 +353,7 @@ struct StreamStore::State {
       if (Status synced = sync(manifest.get(), manifest_path); !synced) return synced;
     }
     next_sequence = next;
+    last_file_name = std::move(last);
     return result;
   }
 };
@@ -455,6 +464,9 @@ std::size_t StreamStore::queued() const {
 std::uint64_t StreamStore::next_sequence() const {
   return state_->next_sequence;
 }
+const std::string& StreamStore::last_file_name() const {
+  return state_->last_file_name;
+}
 const std::string& StreamStore::name() const {
   return state_->name;
 }
@@ -559,6 +571,7 @@ Result<std::unique_ptr<StreamStore>> StorageRoot::open_stream(std::string_view n
   if (!tail) return tail.status();
   state->manifest_size = tail->size;
   state->next_sequence = tail->next_sequence;
+  state->last_file_name = std::move(tail->last_file_name);
   state->dir = std::move(dir);
   state->random_state = random_seed();
   return std::unique_ptr<StreamStore>(new StreamStore(std::move(state)));

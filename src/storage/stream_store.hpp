@@ -107,6 +107,8 @@ class StreamStore {
 
   // One past the highest sequence in the manifest (0 if none).
   std::uint64_t next_sequence() const;
+  // File name of the frame with the highest stored sequence ("" if none).
+  const std::string& last_file_name() const;
 
   const std::string& name() const;
 

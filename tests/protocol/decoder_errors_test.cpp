@@ -71,7 +71,7 @@ TEST(DecoderErrors, BadMagicClientFirstMessageNotHello) {
 }
 
 TEST(DecoderErrors, BadMagicServerFirstMessageNotHelloOkOrError) {
-  EXPECT_EQ(error_of(Peer::kServer, encode(StreamOpened{1, 0})), ErrorCode::kBadMagic);
+  EXPECT_EQ(error_of(Peer::kServer, encode(StreamOpened{1, 0, ""})), ErrorCode::kBadMagic);
   EXPECT_EQ(error_of(Peer::kServer, encode(Goodbye{})), ErrorCode::kBadMagic);
   EXPECT_EQ(error_of(Peer::kServer, to_bytes("SSH-2.0-OpenSSH")), ErrorCode::kBadMagic);
 }
@@ -196,7 +196,7 @@ TEST(DecoderErrors, UnknownType) {
 TEST(DecoderErrors, WrongDirectionFromClient) {
   EXPECT_EQ(error_of(Peer::kClient, after_client_hello(encode(sample_hello_ok()))),
             ErrorCode::kUnknownType);
-  EXPECT_EQ(error_of(Peer::kClient, after_client_hello(encode(StreamOpened{1, 0}))),
+  EXPECT_EQ(error_of(Peer::kClient, after_client_hello(encode(StreamOpened{1, 0, ""}))),
             ErrorCode::kUnknownType);
   EXPECT_EQ(error_of(Peer::kClient, after_client_hello(encode(Ack{{{1, 0}}}))),
             ErrorCode::kUnknownType);
@@ -229,15 +229,75 @@ TEST(DecoderErrors, NonzeroReserved) {
 
 // --- body layout ---------------------------------------------------------------
 
+// A STREAM_OPENED body built by hand: stream_id 1, `next_sequence`, then
+// `name` behind its str8 length byte.
+Bytes stream_opened_body(std::uint64_t next_sequence, std::string_view name) {
+  Bytes body;
+  put_u32(body, 1);
+  put_u64(body, next_sequence);
+  body.push_back(static_cast<std::uint8_t>(name.size()));
+  append(body, to_bytes(name));
+  return body;
+}
+
+TEST(DecoderErrors, StreamOpenedBuiltByHandDecodes) {
+  // The reference for the tests below.
+  const Decoded d = decode_whole(
+      Peer::kServer, after_server_hello_ok(raw_message(0x04, stream_opened_body(8, "7.png"))));
+  ASSERT_FALSE(d.error) << d.error->message;
+  ASSERT_EQ(d.items.size(), 2u);
+  EXPECT_EQ(std::get<StreamOpened>(std::get<Message>(d.items[1])), (StreamOpened{1, 8, "7.png"}));
+}
+
+TEST(DecoderErrors, StreamOpenedWithoutLastFileNameIsMalformed) {
+  // The layout from before last_file_name: the body ends after next_sequence.
+  Bytes body;
+  put_u32(body, 1);
+  put_u64(body, 0);
+  EXPECT_EQ(error_of(Peer::kServer, after_server_hello_ok(raw_message(0x04, body))),
+            ErrorCode::kMalformed);
+}
+
+TEST(DecoderErrors, StreamOpenedLastFileNameShort) {
+  // The length byte promises more bytes than the body holds.
+  for (std::size_t missing : {1u, 4u, 5u}) {
+    Bytes body = stream_opened_body(6, "5.png");
+    body.resize(body.size() - missing);
+    EXPECT_EQ(error_of(Peer::kServer, after_server_hello_ok(raw_message(0x04, body))),
+              ErrorCode::kMalformed)
+        << missing << " bytes of the name missing";
+  }
+  Bytes longest = stream_opened_body(1, std::string(kMaxFileNameBytes, 'f'));
+  longest.pop_back();
+  EXPECT_EQ(error_of(Peer::kServer, after_server_hello_ok(raw_message(0x04, longest))),
+            ErrorCode::kMalformed);
+}
+
+TEST(DecoderErrors, StreamOpenedLastFileNameCapIsTheLengthByte) {
+  // kMaxFileNameBytes is 255, the most a str8 can express: a longer name
+  // cannot be put on the wire at all, and the longest one decodes.
+  static_assert(kMaxFileNameBytes == 0xff);
+  const std::string name(kMaxFileNameBytes, 'n');
+  const Bytes wire = after_server_hello_ok(raw_message(0x04, stream_opened_body(256, name)));
+  const Decoded d = decode_whole(Peer::kServer, wire);
+  ASSERT_FALSE(d.error) << d.error->message;
+  ASSERT_EQ(d.items.size(), 2u);
+  EXPECT_EQ(std::get<StreamOpened>(std::get<Message>(d.items[1])).last_file_name, name);
+  // The encoder writes the same bytes.
+  EXPECT_EQ(wire, after_server_hello_ok(encode(StreamOpened{1, 256, name})));
+}
+
 TEST(DecoderErrors, TrailingBytesInBody) {
   Bytes goodbye = raw_message(0x09, Bytes{0});
   EXPECT_EQ(error_of(Peer::kClient, after_client_hello(goodbye)), ErrorCode::kMalformed);
 
-  Bytes opened;
-  put_u32(opened, 1);
-  put_u64(opened, 0);
+  Bytes opened = stream_opened_body(5, "4.png");
   opened.push_back(0);
   EXPECT_EQ(error_of(Peer::kServer, after_server_hello_ok(raw_message(0x04, opened))),
+            ErrorCode::kMalformed);
+  Bytes opened_empty = stream_opened_body(0, "");
+  opened_empty.push_back('x');
+  EXPECT_EQ(error_of(Peer::kServer, after_server_hello_ok(raw_message(0x04, opened_empty))),
             ErrorCode::kMalformed);
 
   Bytes hello = encode(sample_hello());
@@ -250,7 +310,7 @@ TEST(DecoderErrors, ShortBody) {
   Bytes opened;
   put_u32(opened, 1);
   put_u64(opened, 0);
-  opened.pop_back();
+  opened.pop_back();  // inside next_sequence
   EXPECT_EQ(error_of(Peer::kServer, after_server_hello_ok(raw_message(0x04, opened))),
             ErrorCode::kMalformed);
 

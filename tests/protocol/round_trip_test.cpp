@@ -37,12 +37,12 @@ TEST(RoundTrip, BigEndianHelpers) {
 }
 
 TEST(RoundTrip, EnvelopeCarriesTypeAndBodyLength) {
-  Bytes out = encode(StreamOpened{7, 9});
-  ASSERT_EQ(out.size(), kEnvelopeBytes + 12);
+  Bytes out = encode(StreamOpened{7, 9, "8.png"});
+  ASSERT_EQ(out.size(), kEnvelopeBytes + 18);
   EXPECT_EQ(out[0], 0x04);
   EXPECT_EQ(out[1], 0);
   EXPECT_EQ(get_u16(out.data() + 2), 0);
-  EXPECT_EQ(get_u32(out.data() + 4), 12u);
+  EXPECT_EQ(get_u32(out.data() + 4), 18u);
   // Appends; never clears what the caller already had.
   Bytes two = {0xaa};
   encode_message(Goodbye{}, two);
@@ -88,8 +88,31 @@ TEST(RoundTrip, OpenStream) {
 }
 
 TEST(RoundTrip, StreamOpened) {
-  StreamOpened m{3, std::numeric_limits<std::uint64_t>::max()};
+  StreamOpened m{3, 18, "17.png"};
   EXPECT_EQ(std::get<StreamOpened>(round_trip(Peer::kServer, m)), m);
+  // Nothing stored: next_sequence 0 and no name.
+  StreamOpened fresh{0xffffffffu, 0, ""};
+  EXPECT_EQ(std::get<StreamOpened>(round_trip(Peer::kServer, fresh)), fresh);
+  // The extremes: the largest sequence and the longest file name a str8 holds.
+  StreamOpened longest{0, std::numeric_limits<std::uint64_t>::max(),
+                       std::string(kMaxFileNameBytes, 'f')};
+  EXPECT_EQ(std::get<StreamOpened>(round_trip(Peer::kServer, longest)), longest);
+}
+
+TEST(RoundTrip, StreamOpenedLastFileNameFollowsNextSequence) {
+  // body = stream_id u32 | next_sequence u64 | last_file_name str8
+  const StreamOpened m{0x01020304u, 0x0a0b0c0d0e0f1011ull, "9.png"};
+  const Bytes wire = encode(m);
+  ASSERT_EQ(wire.size(), kEnvelopeBytes + 13 + m.last_file_name.size());
+  EXPECT_EQ(get_u32(wire.data() + 4), 13 + m.last_file_name.size());
+  EXPECT_EQ(get_u32(wire.data() + kEnvelopeBytes), m.stream_id);
+  EXPECT_EQ(get_u64(wire.data() + kEnvelopeBytes + 4), m.next_sequence);
+  EXPECT_EQ(wire[kEnvelopeBytes + 12], m.last_file_name.size());
+  EXPECT_EQ(Bytes(wire.end() - 5, wire.end()), to_bytes("9.png"));
+  // An empty name is still its length byte: 13 bytes of body.
+  EXPECT_EQ(encode(StreamOpened{1, 0, ""}).size(), kEnvelopeBytes + 13);
+  // "" is what a default StreamOpened carries.
+  EXPECT_EQ(StreamOpened{}.last_file_name, "");
 }
 
 TEST(RoundTrip, FrameHeaderAndData) {

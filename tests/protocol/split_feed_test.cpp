@@ -33,8 +33,8 @@ Bytes client_session(std::size_t big_frame_bytes) {
 
 Bytes server_session() {
   Bytes s = encode(sample_hello_ok());
-  append(s, encode(StreamOpened{1, 0}));
-  append(s, encode(StreamOpened{2, 17}));
+  append(s, encode(StreamOpened{1, 0, ""}));
+  append(s, encode(StreamOpened{2, 17, "16.raw"}));
   append(s, encode(FrameRejected{1, 1, ErrorCode::kConflict, "different file stored"}));
   append(s, encode(Ack{{{1, 1}, {2, 17}}}));
   append(s, encode(ErrorMessage{ErrorCode::kTimeout, "idle"}));
@@ -75,7 +75,8 @@ TEST(SplitFeed, EveryClientMessageInEverySplit) {
 
 TEST(SplitFeed, EveryServerMessageInEverySplit) {
   const std::vector<Bytes> messages = {
-      encode(StreamOpened{1, 99}),
+      encode(StreamOpened{1, 0, ""}),
+      encode(StreamOpened{1, 99, "98.png"}),
       encode(Ack{{{1, 5}, {2, 6}, {3, 7}}}),
       encode(FrameRejected{1, 5, ErrorCode::kChecksumMismatch, "mismatch"}),
       encode(ErrorMessage{ErrorCode::kStreamBusy, "busy"}),

@@ -66,9 +66,10 @@ const Bytes kOpenStream =
         "000c 72 69 67 31 2f 76 69 73 69 62 6c 65");  // name "rig1/visible"
 
 const Bytes kStreamOpened =
-    hex("04 00 0000 0000000c"  // STREAM_OPENED, body_bytes 12
+    hex("04 00 0000 0000000d"  // STREAM_OPENED, body_bytes 13
         "00000001"             // stream_id 1
-        "0000000000000000");   // next_sequence 0
+        "0000000000000000"     // next_sequence 0
+        "00");                 // last_file_name "" (nothing stored yet)
 
 const Bytes kFrame =
     hex("05 00 0000 00000022"  // FRAME, body_bytes 34
@@ -93,7 +94,7 @@ TEST(WireExample, EncoderProducesTheDocumentedBytes) {
   EXPECT_EQ(encode(HelloOk{1, kFeaturesNone, 256ull << 20, 32ull << 20, 8192, "framewire/0.1"}),
             kHelloOk);
   EXPECT_EQ(encode(OpenStream{1, "rig1/visible", "visible"}), kOpenStream);
-  EXPECT_EQ(encode(StreamOpened{1, 0}), kStreamOpened);
+  EXPECT_EQ(encode(StreamOpened{1, 0, ""}), kStreamOpened);
   EXPECT_EQ(encode_frame(FrameHeader{1, 0, 1700000000000000000, 5, "0.png"}, to_bytes("hello")),
             kFrame);
   EXPECT_EQ(encode(Ack{{{1, 0}}}), kAck);
@@ -122,6 +123,7 @@ TEST(WireExample, DecodersReadTheDocumentedSession) {
   Decoded s = decode_whole(Peer::kServer, server);
   ASSERT_FALSE(s.error);
   ASSERT_EQ(s.items.size(), 4u);
+  EXPECT_EQ(std::get<StreamOpened>(std::get<Message>(s.items[1])), (StreamOpened{1, 0, ""}));
   EXPECT_EQ(std::get<Ack>(std::get<Message>(s.items[2])).entries.at(0).through_sequence, 0u);
 }
 

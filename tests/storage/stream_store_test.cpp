@@ -256,10 +256,16 @@ TEST_F(StreamStoreTest, NextSequenceSurvivesReopen) {
     ASSERT_TRUE(send(*store, 7, "b.png", pattern(10, 2)));
     ASSERT_TRUE(store->commit());
     EXPECT_EQ(store->next_sequence(), 8u);
+    EXPECT_EQ(store->last_file_name(), "b.png");
   }
   auto root = open_root();
-  EXPECT_EQ(open_stream(*root)->next_sequence(), 8u);
-  EXPECT_EQ(open_stream(*root, "other")->next_sequence(), 0u);
+  auto reopened = open_stream(*root);
+  EXPECT_EQ(reopened->next_sequence(), 8u);
+  EXPECT_EQ(reopened->last_file_name(), "b.png");
+  reopened.reset();
+  auto other = open_stream(*root, "other");
+  EXPECT_EQ(other->next_sequence(), 0u);
+  EXPECT_EQ(other->last_file_name(), "");
 }
 
 TEST_F(StreamStoreTest, TornManifestLineIsRepaired) {

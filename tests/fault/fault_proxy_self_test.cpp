@@ -1,0 +1,227 @@
+// The fault proxy itself, against a plain TCP sink on loopback: a cut after N
+// bytes delivers exactly N bytes, fragmented and delayed bytes arrive whole
+// and in order, a stall holds bytes back and then lets them through, and a
+// connection the upstream refuses is closed. Without these the transfer tests
+// could pass because the proxy injected nothing.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <future>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "fault/fault_proxy.hpp"
+
+namespace framewire::test {
+namespace {
+
+constexpr auto kDeadline = std::chrono::seconds(30);
+
+// A listening socket on 127.0.0.1:0 that accepts one connection.
+class Sink {
+ public:
+  Sink() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+    ::listen(fd_, 8);
+    socklen_t length = sizeof address;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~Sink() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
+
+  std::uint16_t port() const { return port_; }
+
+  // Accepts one connection and reads it to its end (or the deadline);
+  // `reads` counts the recv() calls that returned data.
+  std::vector<std::uint8_t> read_all(std::size_t* reads = nullptr) const {
+    std::vector<std::uint8_t> bytes;
+    pollfd listening{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&listening, 1, 30'000) <= 0) return bytes;
+    const int fd = ::accept(fd_, nullptr, nullptr);
+    if (fd < 0) return bytes;
+    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+    std::uint8_t buffer[65536];
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+      if (::poll(&readable, 1, 1000) <= 0) continue;
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      if (reads != nullptr) ++*reads;
+      bytes.insert(bytes.end(), buffer, buffer + n);
+    }
+    ::close(fd);
+    return bytes;
+  }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+int connect_to(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+std::vector<std::uint8_t> random_bytes(std::size_t count, std::uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::vector<std::uint8_t> bytes(count);
+  for (auto& byte : bytes) byte = static_cast<std::uint8_t>(random() >> 56);
+  return bytes;
+}
+
+// Sends `bytes` (stopping quietly when the proxy cuts), then closes.
+void send_and_close(int fd, const std::vector<std::uint8_t>& bytes) {
+  std::size_t at = 0;
+  while (at < bytes.size()) {
+    const ssize_t n = ::send(fd, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    at += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+}
+
+// Sends `bytes` through a proxy with `plan` to a sink; returns what arrived.
+std::vector<std::uint8_t> through(const FaultPlan& plan, const std::vector<std::uint8_t>& bytes,
+                                  ProxyStats* stats = nullptr, std::size_t* reads = nullptr) {
+  Sink sink;
+  FaultProxy proxy(sink.port(), plan);
+  EXPECT_EQ(proxy.start(), "");
+  auto received = std::async(std::launch::async, [&] { return sink.read_all(reads); });
+  const int fd = connect_to(proxy.port());
+  EXPECT_GE(fd, 0);
+  if (fd >= 0) send_and_close(fd, bytes);
+  auto result = received.get();
+  if (stats != nullptr) *stats = proxy.stats();
+  return result;
+}
+
+TEST(FaultProxySelf, ForwardsEverythingWithoutFaults) {
+  const auto bytes = random_bytes(3 << 20, 1);
+  ProxyStats stats;
+  EXPECT_EQ(through(FaultPlan{}, bytes, &stats), bytes);
+  EXPECT_EQ(stats.connections, 1U);
+  EXPECT_EQ(stats.cuts, 0U);
+  EXPECT_EQ(stats.bytes_to_receiver, bytes.size());
+}
+
+TEST(FaultProxySelf, CutAfterNBytesDeliversExactlyNBytes) {
+  const auto bytes = random_bytes(500'000, 2);
+  for (const std::uint64_t n : {1ULL, 4096ULL, 65'537ULL, 333'333ULL}) {
+    for (const bool reset : {false, true}) {
+      FaultPlan plan{.cut_after = {n}, .cut_with_reset = reset};
+      ProxyStats stats;
+      const auto received = through(plan, bytes, &stats);
+      // With a reset, bytes the sink had not read yet may be discarded by
+      // its kernel; never more than N arrive, and those are the first N.
+      if (reset) {
+        ASSERT_LE(received.size(), n);
+      } else {
+        ASSERT_EQ(received.size(), n) << "reset " << reset;
+      }
+      EXPECT_TRUE(std::equal(received.begin(), received.end(), bytes.begin()));
+      EXPECT_EQ(stats.cuts, 1U);
+    }
+  }
+}
+
+TEST(FaultProxySelf, RandomCutPointsStayInTheirRange) {
+  const auto bytes = random_bytes(200'000, 3);
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    FaultPlan plan{
+        .random_cuts = 1, .random_cut_min = 1000, .random_cut_max = 100'000, .seed = seed};
+    const auto received = through(plan, bytes);
+    EXPECT_GE(received.size(), 1000U);
+    EXPECT_LE(received.size(), 100'000U);
+    EXPECT_TRUE(std::equal(received.begin(), received.end(), bytes.begin()));
+  }
+}
+
+TEST(FaultProxySelf, FragmentedBytesArriveWholeAndInOrderInManyReads) {
+  const auto bytes = random_bytes(100'000, 4);
+  std::size_t reads = 0;
+  const auto received = through(FaultPlan{.max_piece = 7}, bytes, nullptr, &reads);
+  EXPECT_EQ(received, bytes);
+  // Not a timing claim: one send() per piece of at most 7 bytes cannot all be
+  // merged into the few reads an unfragmented transfer needs.
+  EXPECT_GT(reads, 16U);
+}
+
+TEST(FaultProxySelf, DelayedChunksArriveWholeAndInOrder) {
+  const auto bytes = random_bytes(1 << 20, 5);
+  EXPECT_EQ(through(FaultPlan{.chunk_delay = std::chrono::milliseconds(2)}, bytes), bytes);
+}
+
+TEST(FaultProxySelf, StallHoldsBytesBackThenForwardsThem) {
+  const auto bytes = random_bytes(300'000, 6);
+  ProxyStats stats;
+  FaultPlan plan{.stall_after = 100'000, .stall_for = std::chrono::milliseconds(300)};
+  EXPECT_EQ(through(plan, bytes, &stats), bytes);
+  EXPECT_EQ(stats.stalls, 1U);
+}
+
+TEST(FaultProxySelf, RefusedUpstreamClosesTheConnection) {
+  std::uint16_t dead_port = 0;
+  {
+    Sink gone;  // bound, then closed: nothing listens there any more
+    dead_port = gone.port();
+  }
+  FaultProxy proxy(dead_port, FaultPlan{});
+  ASSERT_EQ(proxy.start(), "");
+  const int fd = connect_to(proxy.port());
+  ASSERT_GE(fd, 0);
+  pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&readable, 1, 30'000), 1);
+  std::uint8_t byte = 0;
+  EXPECT_LE(::recv(fd, &byte, 1, 0), 0);
+  ::close(fd);
+  EXPECT_EQ(proxy.stats().refused, 1U);
+}
+
+TEST(FaultProxySelf, CutAllClosesOpenConnections) {
+  Sink sink;
+  FaultProxy proxy(sink.port(), FaultPlan{});
+  ASSERT_EQ(proxy.start(), "");
+  auto received = std::async(std::launch::async, [&] { return sink.read_all(); });
+  const int fd = connect_to(proxy.port());
+  ASSERT_GE(fd, 0);
+  const auto bytes = random_bytes(1000, 7);
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), 1000);
+  while (proxy.stats().bytes_to_receiver < 1000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  proxy.cut_all();
+  pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&readable, 1, 30'000), 1);
+  std::uint8_t byte = 0;
+  EXPECT_LE(::recv(fd, &byte, 1, 0), 0);
+  ::close(fd);
+  EXPECT_EQ(received.get(), bytes);
+  EXPECT_EQ(proxy.stats().cuts, 1U);
+}
+
+}  // namespace
+}  // namespace framewire::test
