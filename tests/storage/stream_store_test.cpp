@@ -304,9 +304,11 @@ TEST_F(StreamStoreTest, UnreadableLastLineFallsBackToThePreviousRecord) {
   static_cast<void>(open_stream(*open_root()));
   const fs::path manifest = root_path() / "cam" / "manifest.jsonl";
   // What a crash with sync=none can leave: a complete line of zeros.
-  write_text(manifest, "{\"seq\":41}\n" + std::string(20, '\0') + "\n");
+  write_text(manifest, "{\"seq\":41,\"file\":\"41.png\"}\n" + std::string(20, '\0') + "\n");
   auto root = open_root();
-  EXPECT_EQ(open_stream(*root)->next_sequence(), 42u);
+  auto store = open_stream(*root);
+  EXPECT_EQ(store->next_sequence(), 42u);
+  EXPECT_EQ(store->last_file_name(), "41.png");
 }
 
 TEST_F(StreamStoreTest, LongManifestIsReadFromItsTail) {
