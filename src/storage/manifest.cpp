@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -71,20 +74,59 @@ std::optional<RecordKey> parse_record_key(std::string_view line) {
 
 }  // namespace
 
+namespace {
+
+// Names that passed the name rules need no JSON escaping.
+bool needs_no_escaping(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+template <typename Integer>
+void append_number(std::string& out, Integer value) {
+  char digits[24];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), value).ptr;
+  out.append(digits, end);
+}
+
+}  // namespace
+
 void append_manifest_line(const FrameRecord& record, std::string& out) {
-  // ordered_json keeps the documented key order, which makes the file easy
-  // to read and to diff.
-  const nlohmann::ordered_json line = {
-      {"seq", record.sequence},
-      {"file", record.file_name},
-      {"bytes", record.bytes},
-      {"xxh3", hex64(record.checksum)},
-      {"source", record.source_kind},
-      {"capture_time_ns", record.capture_time_ns},
-      {"receive_time_ns", record.receive_time_ns},
-  };
-  out += line.dump();
-  out += '\n';
+  if (!needs_no_escaping(record.file_name) || !needs_no_escaping(record.source_kind)) {
+    // Not reachable through the receiver (names are validated first); kept
+    // so the function is correct for any input. ordered_json keeps the
+    // documented key order.
+    const nlohmann::ordered_json line = {
+        {"seq", record.sequence},
+        {"file", record.file_name},
+        {"bytes", record.bytes},
+        {"xxh3", hex64(record.checksum)},
+        {"source", record.source_kind},
+        {"capture_time_ns", record.capture_time_ns},
+        {"receive_time_ns", record.receive_time_ns},
+    };
+    out += line.dump();
+    out += '\n';
+    return;
+  }
+  // The hot path, once per stored frame: the same line, without building a
+  // JSON object first.
+  out += "{\"seq\":";
+  append_number(out, record.sequence);
+  out += ",\"file\":\"";
+  out += record.file_name;
+  out += "\",\"bytes\":";
+  append_number(out, record.bytes);
+  out += ",\"xxh3\":\"";
+  out += hex64(record.checksum);
+  out += "\",\"source\":\"";
+  out += record.source_kind;
+  out += "\",\"capture_time_ns\":";
+  append_number(out, record.capture_time_ns);
+  out += ",\"receive_time_ns\":";
+  append_number(out, record.receive_time_ns);
+  out += "}\n";
 }
 
 Result<ManifestTail> recover_manifest(int fd, std::string_view path, bool sync) {
