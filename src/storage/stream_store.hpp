@@ -1,10 +1,11 @@
 // Durable storage of one stream's frames under ROOT/<stream name>/.
 //
 // Life of a frame: begin_frame() creates a temporary file (".fwtmp-*", a name
-// no valid frame can have) or, when a file of that name is already stored, a
-// sink that only hashes; write() appends; finish_frame() checks the checksum
-// and queues the frame; commit() makes every queued frame durable per the sync
-// policy and visible under its final name, and appends its manifest line:
+// no valid frame can have); write() appends; finish_frame() checks the
+// checksum and queues the frame; commit() makes every queued frame durable per
+// the sync policy and visible under its final name, and appends its manifest
+// line. A final name that is already taken is found by the no-replace rename:
+// identical content is settled without rewriting, anything else is a conflict.
 //
 //   write temp -> [fsync temp] -> renameat2(NOREPLACE) -> [fsync dir]
 //              -> append manifest lines -> [fsync manifest] -> caller acks
@@ -70,8 +71,7 @@ class IncomingFrame {
 };
 
 enum class FinishOutcome {
-  kQueued,     // verified; becomes stored at the next commit()
-  kDuplicate,  // identical file already stored: settled, nothing written
+  kQueued,  // verified; settled (stored, or a conflict) at the next commit()
 };
 
 class StreamStore {
@@ -87,14 +87,14 @@ class StreamStore {
 
   // Verifies the frame against `checksum`. Errors (nothing stays on disk):
   // kMalformed when fewer bytes were written than declared,
-  // kChecksumMismatch, kConflict when a different file of that name is
-  // already stored, kStorageError.
+  // kChecksumMismatch, kStorageError.
   Result<FinishOutcome> finish_frame(IncomingFrame frame, std::uint64_t checksum);
 
   // Makes the queued frames durable and visible (see the file comment) and
-  // returns their records in order. A frame whose final name was taken in
-  // the meantime is checked like in finish_frame: identical -> settled,
-  // different -> reported in `conflicts`. kStorageError stops the commit:
+  // returns their records in order. A frame whose final name is taken is
+  // compared with what is stored: identical -> in `stored`, not rewritten
+  // (with a manifest line only if its sequence is new to the stream);
+  // different, or not a regular file -> reported in `conflicts`. kStorageError stops the commit:
   // frames not yet renamed are dropped and must not be acknowledged.
   struct CommitResult {
     std::vector<FrameRecord> stored;

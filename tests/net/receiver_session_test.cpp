@@ -411,7 +411,8 @@ TEST(ReceiverSession, ChecksumMismatchAndConflictAreRejectedBeforeTheAckCovering
   // Same name as frame 0, different bytes.
   append(bytes,
          encode_frame({.stream_id = 1, .sequence = 2, .file_name = "a.png"}, pattern(200, 3)));
-  // Same name and bytes as frame 0: settled, not rewritten.
+  // Same name and bytes as frame 0: settled, not rewritten; sequence 3 is new
+  // to the stream, so it is listed (PROTOCOL.md 5.5).
   append(bytes,
          encode_frame({.stream_id = 1, .sequence = 3, .file_name = "a.png"}, pattern(200, 1)));
   append(bytes, encode(protocol::Goodbye{}));
@@ -432,7 +433,7 @@ TEST(ReceiverSession, ChecksumMismatchAndConflictAreRejectedBeforeTheAckCovering
   EXPECT_TRUE(read_bytes(rig.stored("cam") + "/a.png") == pattern(200, 1));
   EXPECT_FALSE(fs::exists(rig.stored("cam") + "/b.png"));
   std::string error;
-  EXPECT_EQ(read_manifest(rig.stored("cam") + "/manifest.jsonl", &error).size(), 1U) << error;
+  EXPECT_EQ(read_manifest(rig.stored("cam") + "/manifest.jsonl", &error).size(), 2U) << error;
   EXPECT_TRUE(tree_is_clean(rig.root_path));
 }
 

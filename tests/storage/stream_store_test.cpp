@@ -447,10 +447,11 @@ TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
   ASSERT_EQ(::stat(path.c_str(), &before), 0);
 
   // Same sequence, same bytes: a resend after a lost ACK.
-  auto outcome = send(*store, 0, "0.png", bytes);
-  ASSERT_TRUE(outcome) << outcome.status().to_string();
-  EXPECT_EQ(*outcome, FinishOutcome::kDuplicate);
-  EXPECT_EQ(store->queued(), 0u);
+  ASSERT_TRUE(send(*store, 0, "0.png", bytes));
+  auto committed = store->commit();
+  ASSERT_TRUE(committed) << committed.status().to_string();
+  EXPECT_EQ(committed->stored.size(), 1u);
+  EXPECT_TRUE(committed->conflicts.empty());
   struct stat after {};
   ASSERT_EQ(::stat(path.c_str(), &after), 0);
   EXPECT_EQ(after.st_ino, before.st_ino);
@@ -504,10 +505,13 @@ TEST_F(StreamStoreTest, DifferentContentUnderAStoredNameIsConflict) {
   ASSERT_TRUE(send(*store, 0, "0.png", original));
   ASSERT_TRUE(store->commit());
   for (const Bytes& other : {pattern(4000, 2), pattern(10, 2)}) {
-    auto outcome = send(*store, 1, "0.png", other);
-    ASSERT_FALSE(outcome);
-    EXPECT_EQ(outcome.status().code(), ErrorCode::kConflict);
-    EXPECT_THAT(outcome.status().message(), HasSubstr("different content"));
+    ASSERT_TRUE(send(*store, 1, "0.png", other));
+    auto committed = store->commit();
+    ASSERT_TRUE(committed) << committed.status().to_string();
+    EXPECT_TRUE(committed->stored.empty());
+    ASSERT_EQ(committed->conflicts.size(), 1u);
+    EXPECT_EQ(committed->conflicts[0].second.code(), ErrorCode::kConflict);
+    EXPECT_THAT(committed->conflicts[0].second.message(), HasSubstr("different content"));
   }
   EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), original);
   EXPECT_FALSE(has_temp_files(root_path()));
@@ -540,7 +544,9 @@ TEST_F(StreamStoreTest, SameNameTwiceInOneGroup) {
   EXPECT_EQ(result->conflicts[0].first.sequence, 2u);
   EXPECT_EQ(result->conflicts[0].second.code(), ErrorCode::kConflict);
   EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), a);
-  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 1u);
+  // Sequence 1 is new to the stream, so the identical file is listed for it
+  // too (PROTOCOL.md 5.5); the conflicting sequence 2 is not.
+  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 2u);
   EXPECT_FALSE(has_temp_files(root_path()));
 }
 
@@ -599,9 +605,12 @@ TEST_F(StreamStoreTest, SymlinkAsFinalNameIsConflictAndTargetUntouched) {
   const fs::path link = root_path() / "cam" / "0.png";
   fs::create_symlink(target, link);
   for (const Bytes& bytes : {pattern(100, 1), Bytes{'s', 'e', 'c', 'r', 'e', 't'}}) {
-    auto outcome = send(*store, 0, "0.png", bytes);
-    ASSERT_FALSE(outcome);
-    EXPECT_EQ(outcome.status().code(), ErrorCode::kConflict);
+    ASSERT_TRUE(send(*store, 0, "0.png", bytes));
+    auto committed = store->commit();
+    ASSERT_TRUE(committed) << committed.status().to_string();
+    EXPECT_TRUE(committed->stored.empty());
+    ASSERT_EQ(committed->conflicts.size(), 1u);
+    EXPECT_EQ(committed->conflicts[0].second.code(), ErrorCode::kConflict);
   }
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(read_text(target), "secret");
@@ -629,8 +638,14 @@ TEST_F(StreamStoreTest, DirectoryAsFinalNameIsConflict) {
   auto root = open_root();
   auto store = open_stream(*root);
   fs::create_directory(root_path() / "cam" / "0.png");
-  auto outcome = send(*store, 0, "0.png", pattern(10, 1));
-  EXPECT_EQ(outcome.status().code(), ErrorCode::kConflict);
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  auto committed = store->commit();
+  ASSERT_TRUE(committed) << committed.status().to_string();
+  EXPECT_TRUE(committed->stored.empty());
+  ASSERT_EQ(committed->conflicts.size(), 1u);
+  EXPECT_EQ(committed->conflicts[0].second.code(), ErrorCode::kConflict);
+  EXPECT_TRUE(fs::is_directory(root_path() / "cam" / "0.png"));
+  EXPECT_FALSE(has_temp_files(root_path()));
 }
 
 }  // namespace
