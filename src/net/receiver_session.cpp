@@ -200,20 +200,14 @@ void ReceiverSession::on_frame_header(const protocol::FrameHeader& header,
   inflight_bytes_ += header.data_bytes;
   stream.last_sequence = header.sequence;
 
-  CurrentFrame frame{.stream = &stream,
-                     .stream_id = header.stream_id,
-                     .sequence = header.sequence,
-                     .bytes = header.data_bytes};
   auto incoming = stream.store->begin_frame(header.sequence, header.file_name, header.data_bytes,
                                             header.capture_time_ns);
-  if (incoming) {
-    frame.file.emplace(std::move(incoming).value());
-  } else if (incoming.status().code() == ErrorCode::kConflict) {
-    frame.rejection = incoming.status();  // its data is read and dropped
-  } else {
-    return fail(incoming.status(), out);
-  }
-  current_.emplace(std::move(frame));
+  if (!incoming) return fail(incoming.status(), out);
+  current_.emplace(CurrentFrame{.stream = &stream,
+                                .stream_id = header.stream_id,
+                                .sequence = header.sequence,
+                                .bytes = header.data_bytes,
+                                .file = std::move(incoming).value()});
 }
 
 void ReceiverSession::on_frame_data(std::span<const std::uint8_t> bytes,
@@ -223,8 +217,8 @@ void ReceiverSession::on_frame_data(std::span<const std::uint8_t> bytes,
     data_since_progress_ = 0;
     note_progress();
   }
-  if (!current_ || !current_->file) return;
-  if (Status status = current_->file->write(bytes); !status) fail(status, out);
+  if (!current_) return;
+  if (Status status = current_->file.write(bytes); !status) fail(status, out);
 }
 
 void ReceiverSession::on_frame_end(std::uint64_t checksum, protocol::ByteBuffer& out) {
@@ -235,9 +229,7 @@ void ReceiverSession::on_frame_end(std::uint64_t checksum, protocol::ByteBuffer&
   finished_bytes_ += frame.bytes;
   frame.stream->settled_through = frame.sequence;
   frame.stream->dirty = true;
-  if (!frame.file) return reject(frame.stream_id, frame.sequence, frame.rejection, out);
-
-  auto outcome = frame.stream->store->finish_frame(std::move(*frame.file), checksum);
+  auto outcome = frame.stream->store->finish_frame(std::move(frame.file), checksum);
   if (!outcome) {
     if (outcome.status().code() == ErrorCode::kStorageError) return fail(outcome.status(), out);
     return reject(frame.stream_id, frame.sequence, outcome.status(), out);

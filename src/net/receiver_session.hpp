@@ -90,8 +90,7 @@ class ReceiverSession {
     std::uint32_t stream_id = 0;
     std::uint64_t sequence = 0;
     std::uint64_t bytes = 0;
-    std::optional<storage::IncomingFrame> file;  // empty: data is discarded
-    Status rejection;                            // why it is discarded
+    storage::IncomingFrame file;
   };
 
   void handle(const protocol::Message& message, protocol::ByteBuffer& out);
