@@ -5,8 +5,10 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
 #include <sys/stat.h>
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -22,21 +24,13 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+// tests/support/temp_dir.hpp, seen as a std::filesystem::path.
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "framewire-source-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
+  fs::path path() const { return dir_.path(); }
 
  private:
-  fs::path path_;
+  test::TempDir dir_{"source"};
 };
 
 void write_file(const fs::path& path, std::size_t size) {

@@ -7,10 +7,12 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
+#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -81,21 +83,13 @@ std::vector<std::string> manifest_lines(const fs::path& stream_dir) {
   return lines;
 }
 
+// tests/support/temp_dir.hpp, seen as a std::filesystem::path.
 class TempDir {
  public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "framewire-storage-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) std::abort();
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
+  fs::path path() const { return dir_.path(); }
 
  private:
-  fs::path path_;
+  test::TempDir dir_{"storage"};
 };
 
 class StreamStoreTest : public ::testing::Test {
