@@ -8,7 +8,6 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
-#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -16,6 +15,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "support/temp_dir.hpp"
 
 namespace framewire::source {
 namespace {

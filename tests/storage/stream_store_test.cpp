@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
-#include "support/temp_dir.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -22,6 +21,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/temp_dir.hpp"
 
 namespace framewire::storage {
 namespace {
