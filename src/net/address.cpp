@@ -1,5 +1,7 @@
 #include "net/address.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace framewire::net {
@@ -26,6 +28,13 @@ Result<HostPort> parse_host_port(std::string_view text) {
     return bad("has an invalid port");
   }
   return HostPort{std::string(host), std::string(port)};
+}
+
+std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
+  if (endpoint.address().is_v6()) {
+    return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
+  }
+  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
 }  // namespace framewire::net

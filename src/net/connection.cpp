@@ -10,6 +10,7 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include "net/address.hpp"
 #include "net/run_on.hpp"
 
 namespace framewire::net {
@@ -25,11 +26,7 @@ constexpr std::chrono::milliseconds kLingerTime{2'000};
 std::string describe(const asio::ip::tcp::socket& socket) {
   asio::error_code ec;
   const auto endpoint = socket.remote_endpoint(ec);
-  if (ec) return "unknown peer";
-  if (endpoint.address().is_v6()) {
-    return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
-  }
-  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+  return ec ? "unknown peer" : format_endpoint(endpoint);
 }
 
 asio::ip::address remote_address(const asio::ip::tcp::socket& socket) {

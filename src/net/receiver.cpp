@@ -39,13 +39,6 @@ storage::SyncPolicy to_policy(SyncMode mode) {
   return storage::SyncPolicy::kBatch;
 }
 
-std::string format_endpoint(const asio::ip::tcp::endpoint& endpoint) {
-  if (endpoint.address().is_v6()) {
-    return fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port());
-  }
-  return fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
-}
-
 }  // namespace
 
 struct Receiver::Impl {
@@ -211,7 +204,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
                     fmt::format("refusing to serve plain text on {}, which is not a loopback "
                                 "address: give --tls-cert, --tls-key and --tls-client-ca, or "
                                 "--insecure",
-                                format_endpoint(entry.endpoint())));
+                                net::format_endpoint(entry.endpoint())));
     }
     auto& acceptor = impl->acceptor;
     acceptor.open(entry.endpoint().protocol(), ec);
@@ -219,7 +212,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
     if (!ec) acceptor.bind(entry.endpoint(), ec);
     if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (!ec) break;
-    last_error = fmt::format("{}: {}", format_endpoint(entry.endpoint()), ec.message());
+    last_error = fmt::format("{}: {}", net::format_endpoint(entry.endpoint()), ec.message());
     asio::error_code ignored;
     acceptor.close(ignored);
   }
@@ -232,7 +225,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
 
 std::string Receiver::local_address() const {
   asio::error_code ec;
-  return format_endpoint(impl_->acceptor.local_endpoint(ec));
+  return net::format_endpoint(impl_->acceptor.local_endpoint(ec));
 }
 
 std::uint16_t Receiver::port() const {

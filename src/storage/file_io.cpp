@@ -100,4 +100,14 @@ Result<FileDigest> hash_file_at(int dir_fd, const char* name, std::string_view p
   return digest;
 }
 
+std::string hex64(std::uint64_t value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (int i = 15; i >= 0; --i) {
+    text[static_cast<std::size_t>(i)] = kHex[value & 0xf];
+    value >>= 4;
+  }
+  return text;
+}
+
 }  // namespace framewire::storage

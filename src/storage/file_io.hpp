@@ -29,6 +29,9 @@ long pread_full(int fd, void* buffer, std::size_t size, std::uint64_t offset);
 // failed fsync the kernel may already have dropped the dirty pages).
 int fsync_fd(int fd);
 
+// 16 lowercase hex digits, as checksums appear in the manifest and in messages.
+std::string hex64(std::uint64_t value);
+
 struct FileDigest {
   std::uint64_t bytes = 0;
   std::uint64_t xxh3 = 0;

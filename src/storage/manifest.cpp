@@ -20,16 +20,6 @@ namespace {
 constexpr std::uint64_t kFirstWindowBytes = 4096;
 constexpr std::uint64_t kMaxWindowBytes = 1024 * 1024;
 
-std::string hex64(std::uint64_t value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string text(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    text[static_cast<std::size_t>(i)] = kHex[value & 0xf];
-    value >>= 4;
-  }
-  return text;
-}
-
 // Reads bytes [end - window, end) of the file.
 Result<std::string> read_window(int fd, std::uint64_t end, std::uint64_t window,
                                 std::string_view path) {

@@ -44,12 +44,6 @@ std::int64_t now_ns() {
       .count();
 }
 
-std::string hex64(std::uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
 std::string join(std::string_view dir, std::string_view name) {
   std::string path(dir);
   path += '/';
