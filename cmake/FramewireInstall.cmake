@@ -3,7 +3,8 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_net framewire_cli EXPORT framewireTargets
+install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_net framewire_capture framewire_cli
+        EXPORT framewireTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -15,6 +16,11 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/framewireConfigVers
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/framewireConfig.cmake
      "include(CMakeFindDependencyMacro)\n"
      "find_dependency(Threads)\nfind_dependency(fmt)\nfind_dependency(spdlog)\n"
+     # framewire_capture's imported targets, recreated the way src/CMakeLists.txt makes them
+     "find_dependency(PNG)\nfind_dependency(PkgConfig)\n"
+     "pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)\n"
+     "pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale "
+     "libavdevice libavutil)\n"
      "include(\${CMAKE_CURRENT_LIST_DIR}/framewireTargets.cmake)\n")
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/framewireConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/framewireConfigVersion.cmake

@@ -1,6 +1,7 @@
-// Baseline JPEG encoding for framewire-gen through libjpeg(-turbo), 4:2:0, no optimized Huffman
-// tables, so the same pixels and quality always give the same bytes with a given library.
-// Each call is independent and may run on any thread concurrently with others.
+// Baseline JPEG files for framewire-gen, encoded by the capture library's TurboJPEG encoder
+// (src/capture/jpeg_encoder.hpp): 4:2:0, standard Huffman tables, so the same pixels and
+// quality always give the same bytes with a given library. Each call is independent and may
+// run on any thread concurrently with others.
 #pragma once
 
 #include <string>

@@ -1,7 +1,7 @@
-// PNG encoding for framewire-gen through libpng, tuned for speed (zlib level 1, one cheap
-// filter) because the benchmarks generate thousands of frames. Output is a plain PNG with no
-// ancillary chunks, so the same pixels always give the same bytes.
-// Each call is independent and may run on any thread concurrently with others.
+// PNG files for framewire-gen, encoded by the capture library's encoder
+// (src/capture/png_encoder.hpp: zlib level 1, SUB filter, no ancillary chunks), so the same
+// pixels always give the same bytes. Each call is independent and may run on any thread
+// concurrently with others.
 #pragma once
 
 #include <string>
