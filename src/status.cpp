@@ -48,6 +48,8 @@ std::string_view to_string(ErrorCode code) {
       return "connection_failed";
     case ErrorCode::kForbidden:
       return "forbidden";
+    case ErrorCode::kStaleSequence:
+      return "stale_sequence";
   }
   return "unknown_error";
 }

@@ -37,6 +37,8 @@ enum class ErrorCode : std::uint16_t {
   kInternal = 19,           // local failure not caused by the peer
   kConnectionFailed = 20,   // local only: could not connect / connection lost
   kForbidden = 21,          // the client's identity may not write that stream
+  kStaleSequence =
+      22,  // at or below the stream's highest stored sequence, not the frame stored there
 };
 
 // Stable lower_snake_case name of a code, e.g. "checksum_mismatch".

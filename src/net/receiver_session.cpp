@@ -10,6 +10,9 @@ namespace {
 
 constexpr std::uint64_t kProgressDataBytes = 64 * 1024;
 constexpr std::string_view kAgent = "framewire/0.1.0";
+// Never a frame's sequence, so that next_sequence (one past the highest
+// stored) always fits in 64 bits.
+constexpr std::uint64_t kReservedSequence = ~std::uint64_t{0};
 
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -51,6 +54,14 @@ void ReceiverSession::consume(std::span<const std::uint8_t> input, protocol::Byt
                    },
                    [&](const protocol::Message& message) {
                      note_progress();
+                     // After its GOODBYE a sender sends nothing more (5.6):
+                     // bytes behind it in the same read are a violation, not
+                     // something to drop silently.
+                     if (std::holds_alternative<protocol::Goodbye>(message) && !input.empty()) {
+                       return fail(Status(ErrorCode::kUnexpectedMessage,
+                                          fmt::format("{} bytes after GOODBYE", input.size())),
+                                   out);
+                     }
                      handle(message, out);
                    },
                    [&](const protocol::FrameData& data) { on_frame_data(data.bytes, out); },
@@ -177,6 +188,11 @@ void ReceiverSession::on_frame_header(const protocol::FrameHeader& header,
                 out);
   }
   Stream& stream = it->second;
+  if (header.sequence == kReservedSequence) {
+    return fail(Status(ErrorCode::kBadSequence,
+                       fmt::format("stream \"{}\": sequence 2^64-1 is reserved", stream.name)),
+                out);
+  }
   if (stream.last_sequence && header.sequence <= *stream.last_sequence) {
     return fail(Status(ErrorCode::kBadSequence,
                        fmt::format("stream \"{}\": sequence {} after {}", stream.name,
@@ -252,7 +268,7 @@ Status ReceiverSession::commit_and_acknowledge(protocol::ByteBuffer& out) {
         ++frames_stored_;
         bytes_stored_ += record.bytes;
       }
-      for (const auto& [record, why] : committed->conflicts) reject(id, record.sequence, why, out);
+      for (const auto& [record, why] : committed->rejected) reject(id, record.sequence, why, out);
     }
     if (stream.dirty) {
       ack.entries.push_back({.stream_id = id, .through_sequence = *stream.settled_through});

@@ -17,8 +17,8 @@
 namespace framewire::storage {
 namespace {
 
-constexpr std::uint64_t kFirstWindowBytes = 4096;
-constexpr std::uint64_t kMaxWindowBytes = 1024 * 1024;
+// How much of the end is read at a time when looking for the last newline.
+constexpr std::uint64_t kTailWindowBytes = 64 * 1024;
 
 // Reads bytes [end - window, end) of the file.
 Result<std::string> read_window(int fd, std::uint64_t end, std::uint64_t window,
@@ -36,7 +36,7 @@ Result<std::string> read_window(int fd, std::uint64_t end, std::uint64_t window,
 Result<std::uint64_t> complete_end(int fd, std::uint64_t size, std::string_view path) {
   std::uint64_t end = size;
   while (end > 0) {
-    const std::uint64_t window = std::min(end, kFirstWindowBytes * 16);
+    const std::uint64_t window = std::min(end, kTailWindowBytes);
     auto chunk = read_window(fd, end, window, path);
     if (!chunk) return chunk.status();
     const std::size_t newline = chunk->rfind('\n');
@@ -44,22 +44,6 @@ Result<std::uint64_t> complete_end(int fd, std::uint64_t size, std::string_view 
     end -= window;
   }
   return std::uint64_t{0};
-}
-
-struct RecordKey {
-  std::uint64_t sequence = 0;
-  std::string file_name;
-};
-
-// The "seq" and "file" of a manifest line, or nothing if the line is not a record.
-std::optional<RecordKey> parse_record_key(std::string_view line) {
-  const auto json = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
-  if (json.is_discarded() || !json.is_object()) return std::nullopt;
-  const auto seq = json.find("seq");
-  const auto file = json.find("file");
-  if (seq == json.end() || !seq->is_number_unsigned()) return std::nullopt;
-  if (file == json.end() || !file->is_string()) return std::nullopt;
-  return RecordKey{seq->get<std::uint64_t>(), file->get<std::string>()};
 }
 
 }  // namespace
@@ -119,19 +103,118 @@ void append_manifest_line(const FrameRecord& record, std::string& out) {
   out += "}\n";
 }
 
-Result<ManifestTail> recover_manifest(int fd, std::string_view path, bool sync) {
+namespace {
+
+constexpr std::size_t kScanChunkBytes = 1024 * 1024;
+
+std::optional<std::uint64_t> parse_hex64(std::string_view text) {
+  if (text.size() != 16) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// The line exactly as append_manifest_line writes it: {"seq":N,"file":"NAME",...
+// with "xxh3" later on. Anything else goes to the JSON parser.
+std::optional<ManifestEntry> parse_own_format(std::string_view line) {
+  constexpr std::string_view kSeq = "{\"seq\":";
+  constexpr std::string_view kFile = ",\"file\":\"";
+  constexpr std::string_view kXxh3 = "\"xxh3\":\"";
+  if (!line.starts_with(kSeq)) return std::nullopt;
+  ManifestEntry entry;
+  const char* at = line.data() + kSeq.size();
+  const char* end = line.data() + line.size();
+  const auto [after_seq, error] = std::from_chars(at, end, entry.sequence);
+  if (error != std::errc()) return std::nullopt;
+  std::string_view rest(after_seq, static_cast<std::size_t>(end - after_seq));
+  if (!rest.starts_with(kFile)) return std::nullopt;
+  rest.remove_prefix(kFile.size());
+  const std::size_t quote = rest.find('"');
+  if (quote == std::string_view::npos || !needs_no_escaping(rest.substr(0, quote))) {
+    return std::nullopt;
+  }
+  entry.file_name = rest.substr(0, quote);
+  rest.remove_prefix(quote + 1);
+  if (const std::size_t key = rest.find(kXxh3); key != std::string_view::npos) {
+    entry.checksum = parse_hex64(rest.substr(key + kXxh3.size(), 16));
+    if (!entry.checksum) return std::nullopt;
+  }
+  if (!rest.ends_with('}')) return std::nullopt;
+  return entry;
+}
+
+std::optional<ManifestEntry> parse_any_json(std::string_view line) {
+  const auto json = nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+  if (json.is_discarded() || !json.is_object()) return std::nullopt;
+  const auto seq = json.find("seq");
+  const auto file = json.find("file");
+  if (seq == json.end() || !seq->is_number_unsigned()) return std::nullopt;
+  if (file == json.end() || !file->is_string()) return std::nullopt;
+  ManifestEntry entry{.sequence = seq->get<std::uint64_t>(), .file_name = file->get<std::string>()};
+  if (const auto xxh3 = json.find("xxh3"); xxh3 != json.end() && xxh3->is_string()) {
+    entry.checksum = parse_hex64(xxh3->get<std::string>());
+  }
+  return entry;
+}
+
+}  // namespace
+
+std::optional<ManifestEntry> parse_manifest_entry(std::string_view line) {
+  auto entry = parse_own_format(line);
+  if (!entry) entry = parse_any_json(line);
+  // 2^64-1 is never a sequence (one past the highest must fit); a line with
+  // it could only come from a receiver that did not refuse it yet.
+  if (entry && entry->sequence == ~std::uint64_t{0}) return std::nullopt;
+  return entry;
+}
+
+Status scan_manifest(int fd, std::uint64_t size, std::string_view path,
+                     const std::function<void(ManifestEntry&&)>& visit) {
+  std::string buffer;
+  std::uint64_t offset = 0;
+  std::size_t carried = 0;  // bytes of an unfinished line at the front of `buffer`
+  while (offset < size) {
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(kScanChunkBytes, size - offset));
+    buffer.resize(carried + want);
+    const long got = pread_full(fd, buffer.data() + carried, want, offset);
+    if (got < 0) return errno_status("cannot read", path, static_cast<int>(-got));
+    if (static_cast<std::size_t>(got) != want) {
+      return Status(ErrorCode::kStorageError,
+                    std::string(path) + " shrank while it was being read");
+    }
+    offset += want;
+    const std::string_view text(buffer);
+    std::size_t begin = 0;
+    for (std::size_t newline = text.find('\n'); newline != std::string_view::npos;
+         newline = text.find('\n', begin)) {
+      if (auto entry = parse_manifest_entry(text.substr(begin, newline - begin))) {
+        visit(std::move(*entry));
+      }
+      begin = newline + 1;
+    }
+    buffer.erase(0, begin);
+    carried = buffer.size();
+  }
+  // `size` ends at a newline (recover_manifest cut any torn line), so nothing
+  // is left over; a remainder would be a line still being written.
+  return Status::ok();
+}
+
+Result<ManifestSummary> recover_manifest(int fd, std::string_view path, bool sync) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return errno_status("cannot stat", path, errno);
   const auto size = static_cast<std::uint64_t>(st.st_size);
   auto end = complete_end(fd, size, path);
   if (!end) return end.status();
 
-  ManifestTail tail;
-  tail.size = *end;
-  if (tail.size < size) {
+  ManifestSummary summary;
+  summary.size = *end;
+  if (summary.size < size) {
     // A torn last line is end-of-input, not corruption: the frame it
     // described was never acknowledged, so dropping it loses nothing.
-    if (::ftruncate(fd, static_cast<off_t>(tail.size)) != 0) {
+    if (::ftruncate(fd, static_cast<off_t>(summary.size)) != 0) {
       return errno_status("cannot cut the torn last line of", path, errno);
     }
     if (sync) {
@@ -140,34 +223,19 @@ Result<ManifestTail> recover_manifest(int fd, std::string_view path, bool sync) 
       }
     }
   }
-  if (tail.size == 0) return tail;
+  if (summary.size == 0) return summary;
 
-  // Walk complete lines backwards from the end, reading a growing window.
-  std::uint64_t window = std::min(tail.size, kFirstWindowBytes);
-  for (;;) {
-    auto chunk = read_window(fd, tail.size, window, path);
-    if (!chunk) return chunk.status();
-    const std::string_view text(*chunk);
-    // text ends with '\n'; line_end indexes the '\n' closing the line.
-    std::size_t line_end = text.size() - 1;
-    for (;;) {
-      const std::size_t newline =
-          line_end == 0 ? std::string_view::npos : text.rfind('\n', line_end - 1);
-      if (newline == std::string_view::npos && window < tail.size) break;  // line cut by window
-      const std::size_t begin = newline == std::string_view::npos ? 0 : newline + 1;
-      if (auto key = parse_record_key(text.substr(begin, line_end - begin))) {
-        tail.next_sequence = key->sequence + 1;
-        tail.last_file_name = std::move(key->file_name);
-        return tail;
-      }
-      if (newline == std::string_view::npos) break;  // start of file
-      line_end = newline;
+  Status scanned = scan_manifest(fd, summary.size, path, [&](ManifestEntry&& entry) {
+    if (!summary.highest || entry.sequence > summary.highest->sequence) {
+      summary.highest = std::move(entry);
     }
-    if (window == tail.size || window >= kMaxWindowBytes) break;
-    window = std::min(tail.size, window * 4);
+  });
+  if (!scanned) return scanned;
+  if (!summary.highest) {
+    return Status(ErrorCode::kStorageError,
+                  std::string(path) + ": no line is a readable record; the manifest is corrupt");
   }
-  return Status(ErrorCode::kStorageError,
-                std::string(path) + ": no readable record near the end; the manifest is corrupt");
+  return summary;
 }
 
 }  // namespace framewire::storage

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,19 +20,37 @@ namespace framewire::storage {
 //  "source":"visible","capture_time_ns":N,"receive_time_ns":N}
 void append_manifest_line(const FrameRecord& record, std::string& out);
 
-struct ManifestTail {
-  std::uint64_t next_sequence = 0;  // one past the last record's "seq", 0 if none
-  std::uint64_t size = 0;           // bytes in the file after repair
-  std::string last_file_name;       // the last record's "file", "" if none
+// What one manifest line says about a frame.
+struct ManifestEntry {
+  std::uint64_t sequence = 0;
+  std::string file_name;
+  std::optional<std::uint64_t> checksum;  // "xxh3"; absent only in lines not written by framewire
 };
 
-// Reads the end of the manifest open for reading and writing on `fd` (never
-// the whole file). A torn last line (no '\n': the writer died mid-append) is
-// cut off with ftruncate, and fsync'ed when `sync` is set. The last complete
-// line that parses gives next_sequence; complete lines that do not parse
-// (a crash with sync=none can leave zeros) are skipped. kStorageError on I/O
-// errors, or when no record parses in the last MiB of a non-empty manifest.
-// `path` is only used in messages.
-Result<ManifestTail> recover_manifest(int fd, std::string_view path, bool sync);
+// The "seq", "file" and "xxh3" of a manifest line, or nothing if the line is
+// not a record. Lines in framewire's own format are read without building a
+// JSON object; any other JSON object with those keys is parsed properly.
+std::optional<ManifestEntry> parse_manifest_entry(std::string_view line);
+
+struct ManifestSummary {
+  std::uint64_t size = 0;                // bytes in the file after repair
+  std::optional<ManifestEntry> highest;  // the record with the highest "seq"; none if empty
+};
+
+// Reads the manifest open for reading and writing on `fd`. A torn last line
+// (no '\n': the writer died mid-append) is cut off with ftruncate, and
+// fsync'ed when `sync` is set. Then every complete line is read, because the
+// stream stands at its HIGHEST sequence whatever the order of the lines (a
+// manifest written before sequences were enforced per stored stream may list
+// a lower sequence after a higher one). Complete lines that do not parse (a
+// crash with sync=none can leave zeros) are skipped. kStorageError on I/O
+// errors, or when no line of a non-empty manifest is a record. `path` is only
+// used in messages.
+Result<ManifestSummary> recover_manifest(int fd, std::string_view path, bool sync);
+
+// Calls `visit` with every record in the first `size` bytes of the manifest
+// on `fd`, in file order. kStorageError on I/O errors.
+Status scan_manifest(int fd, std::uint64_t size, std::string_view path,
+                     const std::function<void(ManifestEntry&&)>& visit);
 
 }  // namespace framewire::storage

@@ -114,6 +114,13 @@ Status validate_stream_name(std::string_view name) {
                       std::to_string(kMaxStreamSegments) + " segments");
     }
     if (Status status = check_segment(segment, "stream name segment"); !status) return status;
+    // "a/manifest.jsonl" would be the manifest of a stream "a": below the
+    // first segment that name is never a directory. (At the top of the root
+    // there is no manifest, so a first segment may have it.)
+    if (segments > 1 && segment == kManifestFileName) {
+      return bad_name("stream name " + quoted(name) + " has the segment " + quoted(segment) +
+                      ", which is reserved for the stream's manifest");
+    }
     start = end + 1;
   }
   return Status::ok();

@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
+#include <unordered_map>
 
 #include "storage/file_io.hpp"
 #include "storage/manifest.hpp"
@@ -30,6 +32,8 @@ namespace {
 
 constexpr int kDirOpenFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 constexpr int kTempCreateAttempts = 8;
+// Never a frame's sequence: next_sequence (one past the highest) must fit.
+constexpr std::uint64_t kNoSequence = ~std::uint64_t{0};
 
 // A directory descriptor shared by a store and its frames in flight, so that
 // a frame outliving its store can still remove its temporary file.
@@ -92,7 +96,10 @@ Result<UniqueFd> open_or_create_dir(int parent_fd, const char* segment, const st
         return Status(ErrorCode::kStorageError,
                       path + " is a symlink; stream directories are never reached through one");
       }
-      return Status(ErrorCode::kStorageError, path + " exists and is not a directory");
+      // A name clash between streams (stream "a/x" where stream "a" stored
+      // a frame "x"), not a storage failure: the stream cannot be opened.
+      return Status(ErrorCode::kConflict,
+                    path + " exists and is not a directory (a frame file of a parent stream?)");
     }
     return errno_status("cannot open directory", path, error);
   }
@@ -171,6 +178,10 @@ struct StreamStore::State {
   std::uint64_t manifest_size = 0;
   std::uint64_t next_sequence = 0;
   std::string last_file_name;  // of the record with sequence next_sequence - 1
+  // What the manifest holds under each sequence, read on first need: only a
+  // frame sent again under an old sequence needs it (a sender that numbers
+  // from 0 again instead of resuming). Kept up to date by commit() once read.
+  std::optional<std::unordered_map<std::uint64_t, ManifestEntry>> index;
   std::uint64_t random_state = 0;
   std::vector<std::unique_ptr<IncomingFrame::State>> queue;
   std::string lines;                  // manifest lines of one commit, reused
@@ -274,21 +285,89 @@ struct StreamStore::State {
     return Status::ok();
   }
 
+  Result<const std::unordered_map<std::uint64_t, ManifestEntry>*> manifest_index() {
+    if (!index) {
+      std::unordered_map<std::uint64_t, ManifestEntry> entries;
+      Status scanned =
+          scan_manifest(manifest.get(), manifest_size, manifest_path, [&](ManifestEntry&& entry) {
+            // The first line of a sequence is the one that counts.
+            entries.try_emplace(entry.sequence, std::move(entry));
+          });
+      if (!scanned) return scanned;
+      index = std::move(entries);
+    }
+    return &*index;
+  }
+
+  // A frame whose sequence is at or below the highest stored one is only
+  // accepted as the very frame stored under that sequence (a resend: settled,
+  // not rewritten, no second manifest line); anything else would store the
+  // stream out of order and move its resume point, so it is refused.
+  // ok: already stored; kStaleSequence: refused; kStorageError: I/O failed.
+  Status settle_old_sequence(const FrameRecord& record, std::uint64_t group_start) {
+    const auto refuse = [&](const std::string& why) {
+      return Status(ErrorCode::kStaleSequence,
+                    "stream " + name + ": sequence " + std::to_string(record.sequence) +
+                        " is at or below the highest stored sequence " +
+                        std::to_string(next_sequence - 1) + ", and " + why +
+                        "; a stream is stored in sequence order, so continue from "
+                        "STREAM_OPENED's next_sequence");
+    };
+    if (record.sequence >= group_start) {
+      return refuse("its group sent sequences out of order");
+    }
+    auto entries = manifest_index();
+    if (!entries) return entries.status();
+    const auto found = (*entries)->find(record.sequence);
+    if (found == (*entries)->end()) return refuse("no frame is stored under it");
+    const ManifestEntry& stored = found->second;
+    if (stored.file_name != record.file_name) {
+      return refuse("the frame stored under it is " + stored.file_name + ", not " +
+                    record.file_name);
+    }
+    if (stored.checksum) {
+      if (*stored.checksum == record.checksum) return Status::ok();
+      return refuse(stored.file_name + " is stored under it with xxh3 " + hex64(*stored.checksum) +
+                    ", not " + hex64(record.checksum));
+    }
+    // A line without a checksum (not written by framewire): the file decides.
+    Status same = compare_with_stored(record);
+    if (same.code() == ErrorCode::kConflict) return refuse(same.message());
+    return same;
+  }
+
   Result<CommitResult> commit() {
     CommitResult result;
     result.stored.reserve(queue.size());
     lines.clear();
     bool renamed_any = false;
+    const std::uint64_t group_start = next_sequence;
     std::uint64_t next = next_sequence;
     std::string last = last_file_name;
     auto advance = [&](const FrameRecord& record) {
-      if (record.sequence + 1 > next) {
-        next = record.sequence + 1;
-        last = record.file_name;
+      append_manifest_line(record, lines);
+      if (index) {
+        index->try_emplace(record.sequence, ManifestEntry{.sequence = record.sequence,
+                                                          .file_name = record.file_name,
+                                                          .checksum = record.checksum});
       }
+      next = record.sequence + 1;
+      last = record.file_name;
     };
     for (auto& slot : queue) {
       IncomingFrame::State& frame = *slot;
+      if (frame.record.sequence < next) {
+        frame.discard_temp();
+        Status settled = settle_old_sequence(frame.record, group_start);
+        if (settled) {
+          result.stored.push_back(std::move(frame.record));
+        } else if (settled.code() == ErrorCode::kStaleSequence) {
+          result.rejected.emplace_back(std::move(frame.record), std::move(settled));
+        } else {
+          return settled;
+        }
+        continue;
+      }
       if (policy != SyncPolicy::kNone) {
         if (Status status = sync(frame.fd.get(), path_of(frame.record.file_name)); !status) {
           return status;
@@ -298,8 +377,13 @@ struct StreamStore::State {
       Status status;
       switch (publish(frame, status)) {
         case Publish::kRenamed:
+        case Publish::kAlreadyStored:
+          // kAlreadyStored: identical content is already there under the
+          // final name and is not rewritten. Its sequence is new to the
+          // stream (the receiver stopped between a rename and its manifest
+          // line, or the same file comes under a new sequence), so it gets
+          // its line, and its rename may not have been synced either.
           renamed_any = true;
-          append_manifest_line(frame.record, lines);
           advance(frame.record);
           if (policy == SyncPolicy::kEach) {
             if (Status synced = sync(dir->fd.get(), dir->path); !synced) return synced;
@@ -308,20 +392,8 @@ struct StreamStore::State {
           }
           result.stored.push_back(std::move(frame.record));
           break;
-        case Publish::kAlreadyStored:
-          // Identical content is already there and is not rewritten. A
-          // sequence the manifest does not have yet (the receiver stopped
-          // between a rename and its manifest line, or a sender started
-          // over) gets its line; an old one does not get a second.
-          if (frame.record.sequence >= next) {
-            renamed_any = true;  // its rename may not have been synced either
-            append_manifest_line(frame.record, lines);
-            advance(frame.record);
-          }
-          result.stored.push_back(std::move(frame.record));
-          break;
         case Publish::kConflict:
-          result.conflicts.emplace_back(std::move(frame.record), std::move(status));
+          result.rejected.emplace_back(std::move(frame.record), std::move(status));
           break;
         case Publish::kFailed:
           return status;
@@ -347,6 +419,10 @@ Result<IncomingFrame> StreamStore::begin_frame(std::uint64_t sequence, std::stri
                                                std::uint64_t bytes, std::int64_t capture_time_ns) {
   State& store = *state_;
   if (!store.poisoned) return store.poisoned;
+  if (sequence == kNoSequence) {
+    return Status(ErrorCode::kBadSequence,
+                  "sequence 2^64-1 is reserved (one past it must still be a sequence)");
+  }
   // The caller validated already; checking again is cheap and keeps a
   // traversal out even if a caller forgets.
   if (Status status = validate_file_name(file_name); !status) return status;
@@ -522,11 +598,13 @@ Result<std::unique_ptr<StreamStore>> StorageRoot::open_stream(std::string_view n
   if (!S_ISREG(st.st_mode)) {
     return Status(ErrorCode::kStorageError, state->manifest_path + " is not a regular file");
   }
-  auto tail = recover_manifest(state->manifest.get(), state->manifest_path, sync);
-  if (!tail) return tail.status();
-  state->manifest_size = tail->size;
-  state->next_sequence = tail->next_sequence;
-  state->last_file_name = std::move(tail->last_file_name);
+  auto summary = recover_manifest(state->manifest.get(), state->manifest_path, sync);
+  if (!summary) return summary.status();
+  state->manifest_size = summary->size;
+  if (summary->highest) {
+    state->next_sequence = summary->highest->sequence + 1;
+    state->last_file_name = std::move(summary->highest->file_name);
+  }
   state->dir = std::move(dir);
   state->random_state = random_seed();
   return std::unique_ptr<StreamStore>(new StreamStore(std::move(state)));

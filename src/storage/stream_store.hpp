@@ -81,7 +81,8 @@ class StreamStore {
   StreamStore& operator=(const StreamStore&) = delete;
 
   // Starts a frame. `file_name` must already satisfy validate_file_name().
-  // kStorageError if the temporary file cannot be created.
+  // kStorageError if the temporary file cannot be created; kBadSequence for
+  // sequence 2^64-1, which is reserved.
   Result<IncomingFrame> begin_frame(std::uint64_t sequence, std::string_view file_name,
                                     std::uint64_t bytes, std::int64_t capture_time_ns);
 
@@ -91,21 +92,29 @@ class StreamStore {
   Result<FinishOutcome> finish_frame(IncomingFrame frame, std::uint64_t checksum);
 
   // Makes the queued frames durable and visible (see the file comment) and
-  // returns their records in order. A frame whose final name is taken is
-  // compared with what is stored: identical -> in `stored`, not rewritten
-  // (with a manifest line only if its sequence is new to the stream);
-  // different, or not a regular file -> reported in `conflicts`. kStorageError stops the commit:
-  // frames not yet renamed are dropped and must not be acknowledged.
+  // returns their records in order. The stream is stored in sequence order:
+  // * a sequence above the highest stored one is new: its file is renamed
+  //   into place and gets a manifest line; if its final name is taken, the
+  //   stored file is compared: identical -> in `stored`, not rewritten, with
+  //   its line; different, or not a regular file -> `rejected` (kConflict);
+  // * a sequence at or below the highest stored one is accepted only as the
+  //   very frame stored under it (same file name and checksum): in `stored`,
+  //   nothing written; otherwise `rejected` (kStaleSequence). It never
+  //   moves next_sequence() or last_file_name().
+  // Sequences must increase within one group (the receiver session enforces
+  // it per connection). kStorageError stops the commit: frames not yet
+  // renamed are dropped and must not be acknowledged.
   struct CommitResult {
     std::vector<FrameRecord> stored;
-    std::vector<std::pair<FrameRecord, Status>> conflicts;
+    std::vector<std::pair<FrameRecord, Status>> rejected;
   };
   Result<CommitResult> commit();
 
   // Number of frames waiting for commit().
   std::size_t queued() const;
 
-  // One past the highest sequence in the manifest (0 if none).
+  // One past the highest sequence in the manifest, whatever the order of its
+  // lines (0 if none).
   std::uint64_t next_sequence() const;
   // File name of the frame with the highest stored sequence ("" if none).
   const std::string& last_file_name() const;

@@ -476,13 +476,16 @@ TEST(ReceiverSession, TooManyStreamsOnOneSession) {
 // written; at or above it the stored file is acknowledged as that
 // sequence's frame and only its manifest line is added. The file itself is
 // never rewritten.
+// A sender that does not resume numbers from 0 again: sequences above the
+// highest stored one are new (the identical file gets a line, not a rewrite);
+// one below it is accepted only as the frame stored under that sequence.
 TEST(ReceiverSession, IdenticalFrameResentUnderAnotherSequenceIsNeverRewritten) {
   SessionRig rig;
   ASSERT_TRUE(rig.ok());
   const Bytes data = pattern(300, 8);
   FileIdentity first_identity;
   std::vector<std::size_t> manifest_lines;
-  for (std::uint64_t sequence : {3, 1, 5}) {
+  for (std::uint64_t sequence : {3, 1, 3, 5}) {
     auto session = rig.session();
     ReplyReader reader;
     Bytes bytes = hello_bytes();
@@ -490,21 +493,137 @@ TEST(ReceiverSession, IdenticalFrameResentUnderAnotherSequenceIsNeverRewritten) 
     append(bytes, encode_frame({.stream_id = 1, .sequence = sequence, .file_name = "a.png"}, data));
     append(bytes, encode(protocol::Goodbye{}));
     std::optional<std::uint64_t> through;
+    std::optional<ErrorCode> rejected;
     for (const auto& reply : reader.consume(*session, bytes)) {
-      EXPECT_FALSE(std::holds_alternative<protocol::FrameRejected>(reply)) << describe(reply);
+      if (const auto* frame_rejected = std::get_if<protocol::FrameRejected>(&reply)) {
+        rejected = frame_rejected->code;
+      }
       if (const auto* ack = std::get_if<protocol::Ack>(&reply)) {
         through = ack->entries.at(0).through_sequence;
       }
     }
     EXPECT_EQ(through, std::optional<std::uint64_t>(sequence));
-    if (sequence == 3) first_identity = identity_of(rig.stored("cam") + "/a.png");
+    // 1 is below the highest stored sequence 3 and nothing is stored under it.
+    EXPECT_EQ(rejected, sequence == 1 ? std::optional(ErrorCode::kStaleSequence) : std::nullopt)
+        << "sequence " << sequence;
+    if (manifest_lines.empty()) first_identity = identity_of(rig.stored("cam") + "/a.png");
     EXPECT_EQ(identity_of(rig.stored("cam") + "/a.png"), first_identity) << "sequence " << sequence;
     std::string error;
     manifest_lines.push_back(read_manifest(rig.stored("cam") + "/manifest.jsonl", &error).size());
     EXPECT_TRUE(error.empty()) << error;
   }
-  // 3: stored; 1: below next_sequence 4, nothing; 5: a line for sequence 5.
-  EXPECT_EQ(manifest_lines, (std::vector<std::size_t>{1, 1, 2}));
+  // 3: stored; 1: refused; 3 again: the stored frame, nothing; 5: a line for 5.
+  EXPECT_EQ(manifest_lines, (std::vector<std::size_t>{1, 1, 1, 2}));
+}
+
+// Runs one connection: HELLO, OPEN_STREAM "s", `frames`, GOODBYE; returns
+// the replies.
+std::vector<protocol::Message> run_connection(SessionRig& rig, const std::vector<Bytes>& frames) {
+  auto session = rig.session();
+  ReplyReader reader;
+  Bytes bytes = hello_bytes();
+  append(bytes, open_bytes(1, "s"));
+  for (const auto& frame : frames) append(bytes, frame);
+  append(bytes, encode(protocol::Goodbye{}));
+  auto replies = reader.consume(*session, bytes);
+  EXPECT_TRUE(session->closed());
+  return replies;
+}
+
+const protocol::StreamOpened* stream_opened(const std::vector<protocol::Message>& replies) {
+  for (const auto& reply : replies) {
+    if (const auto* opened = std::get_if<protocol::StreamOpened>(&reply)) return opened;
+  }
+  return nullptr;
+}
+
+// Issue 6: a lower sequence with a new name used to be stored and to move the
+// resume point back, so a later resuming send skipped frames silently.
+TEST(ReceiverSession, LowerSequenceWithANewNameIsRefusedAndTheResumePointStays) {
+  SessionRig rig;
+  ASSERT_TRUE(rig.ok());
+  const auto frame = [](std::uint64_t sequence, const std::string& name, const std::string& text) {
+    return encode_frame({.stream_id = 1, .sequence = sequence, .file_name = name}, bytes_of(text));
+  };
+  (void)run_connection(rig, {frame(0, "0.png", "A"), frame(1, "1.png", "B")});
+
+  const auto replies = run_connection(rig, {frame(0, "zz.png", "Z")});
+  const auto* opened = stream_opened(replies);
+  ASSERT_NE(opened, nullptr);
+  EXPECT_EQ(opened->next_sequence, 2U);
+  EXPECT_EQ(opened->last_file_name, "1.png");
+  bool refused = false;
+  for (const auto& reply : replies) {
+    if (const auto* rejected = std::get_if<protocol::FrameRejected>(&reply)) {
+      refused = rejected->code == ErrorCode::kStaleSequence && rejected->sequence == 0;
+      EXPECT_NE(rejected->message.find("0.png"), std::string::npos) << rejected->message;
+    }
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_FALSE(fs::exists(rig.stored("s") + "/zz.png"));
+
+  // The same frame under its own sequence is a resend: acknowledged, and the
+  // same name with other bytes is refused.
+  const auto again = run_connection(rig, {frame(0, "0.png", "A"), frame(1, "1.png", "other")});
+  std::vector<std::uint64_t> refused_sequences;
+  for (const auto& reply : again) {
+    if (const auto* rejected = std::get_if<protocol::FrameRejected>(&reply)) {
+      EXPECT_EQ(rejected->code, ErrorCode::kStaleSequence);
+      refused_sequences.push_back(rejected->sequence);
+    }
+  }
+  EXPECT_EQ(refused_sequences, (std::vector<std::uint64_t>{1}));
+  EXPECT_EQ(read_bytes(rig.stored("s") + "/1.png"), bytes_of("B"));
+
+  const auto last = run_connection(rig, {});
+  opened = stream_opened(last);
+  ASSERT_NE(opened, nullptr);
+  EXPECT_EQ(opened->next_sequence, 2U);
+  EXPECT_EQ(opened->last_file_name, "1.png");
+  std::string error;
+  EXPECT_EQ(read_manifest(rig.stored("s") + "/manifest.jsonl", &error).size(), 2U);
+}
+
+TEST(ReceiverSession, SequenceTwoToTheSixtyFourMinusOneIsReserved) {
+  SessionRig rig;
+  ASSERT_TRUE(rig.ok());
+  auto session = rig.session();
+  ReplyReader reader;
+  Bytes bytes = hello_bytes();
+  append(bytes, open_bytes(1, "cam"));
+  append(bytes, encode_frame({.stream_id = 1, .sequence = ~std::uint64_t{0}, .file_name = "x.png"},
+                             pattern(10, 1)));
+  const auto replies = reader.consume(*session, bytes);
+  ASSERT_FALSE(replies.empty());
+  const auto* error = std::get_if<protocol::ErrorMessage>(&replies.back());
+  ASSERT_NE(error, nullptr) << describe(replies.back());
+  EXPECT_EQ(error->code, ErrorCode::kBadSequence);
+  EXPECT_TRUE(session->closed());
+  EXPECT_FALSE(fs::exists(rig.stored("cam") + "/x.png"));
+}
+
+// PROTOCOL.md 5.6: nothing follows a sender's GOODBYE. Frames before it are
+// still stored and acknowledged; the answer is ERROR, not GOODBYE.
+TEST(ReceiverSession, BytesAfterGoodbyeAreUnexpectedMessage) {
+  SessionRig rig;
+  ASSERT_TRUE(rig.ok());
+  auto session = rig.session();
+  ReplyReader reader;
+  Bytes bytes = hello_bytes();
+  append(bytes, open_bytes(1, "cam"));
+  append(bytes, encode_frame({.stream_id = 1, .sequence = 0, .file_name = "0.png"}, pattern(5, 1)));
+  append(bytes, encode(protocol::Goodbye{}));
+  append(bytes, encode_frame({.stream_id = 1, .sequence = 1, .file_name = "1.png"}, pattern(5, 2)));
+  const auto replies = reader.consume(*session, bytes);
+  ASSERT_GE(replies.size(), 2U);
+  const auto* ack = std::get_if<protocol::Ack>(&replies[replies.size() - 2]);
+  ASSERT_NE(ack, nullptr) << describe(replies[replies.size() - 2]);
+  EXPECT_EQ(ack->entries.at(0).through_sequence, 0U);
+  const auto* error = std::get_if<protocol::ErrorMessage>(&replies.back());
+  ASSERT_NE(error, nullptr) << describe(replies.back());
+  EXPECT_EQ(error->code, ErrorCode::kUnexpectedMessage);
+  EXPECT_TRUE(fs::exists(rig.stored("cam") + "/0.png"));
+  EXPECT_FALSE(fs::exists(rig.stored("cam") + "/1.png"));
 }
 
 }  // namespace

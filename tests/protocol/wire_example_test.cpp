@@ -5,6 +5,7 @@
 // apart.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <filesystem>
@@ -190,6 +191,43 @@ TEST(WireExample, DocumentShowsExactlyTheseBytes) {
 TEST(WireExample, DocumentedEmptyChecksum) {
   // Section 4.5 quotes the checksum of a zero-length frame.
   EXPECT_EQ(xxh3(Bytes{}), 0x2d06800538d394c2ull);
+}
+
+// Section 4.5's "Checksum test vectors": every row of the table, read from
+// the document, is what XXH3-64 gives for bytes i mod 251.
+TEST(WireExample, DocumentedChecksumVectors) {
+  const auto doc = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() /
+                   "docs" / "PROTOCOL.md";
+  std::ifstream in(doc);
+  if (!in) GTEST_SKIP() << "docs/PROTOCOL.md not found beside the sources";
+  bool in_vectors = false;
+  std::vector<std::size_t> lengths;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("**Checksum test vectors.**")) in_vectors = true;
+    if (!in_vectors) continue;
+    if (line.starts_with("And ")) break;
+    if (!line.starts_with("| ") || line.find('`') == std::string::npos) continue;
+    // "| n | `hex` | n | `hex` |": one or two pairs per row.
+    std::istringstream cells(line);
+    std::string cell;
+    std::vector<std::string> fields;
+    while (std::getline(cells, cell, '|')) {
+      const auto first = cell.find_first_not_of(" `");
+      const auto last = cell.find_last_not_of(" `");
+      if (first != std::string::npos) fields.push_back(cell.substr(first, last - first + 1));
+    }
+    for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+      const std::size_t n = std::stoul(fields[i]);
+      Bytes input(n);
+      for (std::size_t b = 0; b < n; ++b) input[b] = static_cast<std::uint8_t>(b % 251);
+      EXPECT_EQ(xxh3(input), std::stoull(fields[i + 1], nullptr, 16)) << "n = " << n;
+      lengths.push_back(n);
+    }
+  }
+  // Every path of XXH3 is covered: 0, 1-3, 4-8, 9-16, 17-128, 129-240, >240.
+  EXPECT_EQ(lengths.size(), 15U);
+  EXPECT_NE(std::find(lengths.begin(), lengths.end(), 100U), lengths.end());
+  EXPECT_NE(std::find(lengths.begin(), lengths.end(), 1000U), lengths.end());
 }
 
 }  // namespace

@@ -108,8 +108,15 @@ TEST(SafeName, RejectsOtherBytes) {
 
 TEST(SafeName, RejectsManifestAsFileName) {
   expect_bad(validate_file_name("manifest.jsonl"), "reserved for the stream's manifest");
-  // As a stream segment it is merely a directory name.
+  // At the top of the root there is no manifest: merely a directory name.
   EXPECT_TRUE(validate_stream_name("manifest.jsonl"));
+  EXPECT_TRUE(validate_stream_name("manifest.jsonl/cam"));
+}
+
+// Below the first segment it would be the manifest of the parent stream.
+TEST(SafeName, RejectsManifestAsALaterStreamSegment) {
+  expect_bad(validate_stream_name("a/manifest.jsonl"), "reserved for the stream's manifest");
+  expect_bad(validate_stream_name("rig/a/manifest.jsonl/b"), "reserved for the stream's manifest");
 }
 
 TEST(SafeName, SourceKindRules) {

@@ -146,7 +146,7 @@ TEST_P(RoundTripTest, StoredFilesAreByteIdentical) {
   auto result = store->commit();
   ASSERT_TRUE(result) << result.status().to_string();
   EXPECT_EQ(store->queued(), 0u);
-  EXPECT_TRUE(result->conflicts.empty());
+  EXPECT_TRUE(result->rejected.empty());
   ASSERT_EQ(result->stored.size(), frames.size());
   const fs::path dir = root_path() / "rig1" / "visible";
   for (std::size_t i = 0; i < frames.size(); ++i) {
@@ -306,13 +306,118 @@ TEST_F(StreamStoreTest, UnreadableLastLineFallsBackToThePreviousRecord) {
   EXPECT_EQ(store->last_file_name(), "41.png");
 }
 
-TEST_F(StreamStoreTest, LongManifestIsReadFromItsTail) {
+TEST_F(StreamStoreTest, LongManifestGivesItsHighestSequence) {
   static_cast<void>(open_stream(*open_root()));
   std::string text;
   for (int i = 0; i < 20000; ++i) text += "{\"seq\":" + std::to_string(i) + ",\"file\":\"x\"}\n";
   write_text(root_path() / "cam" / "manifest.jsonl", text);
   auto root = open_root();
   EXPECT_EQ(open_stream(*root)->next_sequence(), 20000u);
+}
+
+// A manifest written before sequences were enforced per stored stream could
+// list a lower sequence after a higher one (issue 6): the stream still stands
+// at its highest sequence.
+TEST_F(StreamStoreTest, ResumePointIsTheHighestSequenceWhateverTheLineOrder) {
+  static_cast<void>(open_stream(*open_root()));
+  write_text(root_path() / "cam" / "manifest.jsonl",
+             "{\"seq\":0,\"file\":\"0.png\",\"bytes\":1,\"xxh3\":\"0123456789abcdef\"}\n"
+             "{\"seq\":1,\"file\":\"1.png\",\"bytes\":1,\"xxh3\":\"0123456789abcdef\"}\n"
+             "{\"seq\":0,\"file\":\"zz.png\",\"bytes\":1,\"xxh3\":\"0123456789abcdef\"}\n"
+             "{ \"file\": \"x.png\", \"seq\": 0 }\n");
+  auto root = open_root();
+  auto store = open_stream(*root);
+  EXPECT_EQ(store->next_sequence(), 2u);
+  EXPECT_EQ(store->last_file_name(), "1.png");
+}
+
+// ---------------------------------------------------------------------------
+// Sequences at or below the highest stored one
+
+TEST_F(StreamStoreTest, LowerSequenceWithAnotherNameIsStaleAndNothingMoves) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(store->commit());
+
+  ASSERT_TRUE(send(*store, 0, "zz.png", pattern(1, 3)));
+  auto committed = store->commit();
+  ASSERT_TRUE(committed) << committed.status().to_string();
+  EXPECT_TRUE(committed->stored.empty());
+  ASSERT_EQ(committed->rejected.size(), 1u);
+  EXPECT_EQ(committed->rejected[0].second.code(), ErrorCode::kStaleSequence);
+  EXPECT_THAT(committed->rejected[0].second.message(), HasSubstr("0.png"));
+  EXPECT_EQ(store->next_sequence(), 2u);
+  EXPECT_EQ(store->last_file_name(), "1.png");
+  EXPECT_FALSE(fs::exists(root_path() / "cam" / "zz.png"));
+  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 2u);
+  EXPECT_FALSE(has_temp_files(root_path()));
+
+  // Still so after a reopen, which reads the manifest again.
+  auto reopened = open_stream(*root);
+  EXPECT_EQ(reopened->next_sequence(), 2u);
+  EXPECT_EQ(reopened->last_file_name(), "1.png");
+}
+
+TEST_F(StreamStoreTest, LowerSequenceWithTheSameNameAndOtherBytesIsStale) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes original = pattern(100, 1);
+  ASSERT_TRUE(send(*store, 0, "0.png", original));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern(100, 2)));
+  ASSERT_TRUE(store->commit());
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(100, 9)));
+  auto committed = store->commit();
+  ASSERT_TRUE(committed);
+  ASSERT_EQ(committed->rejected.size(), 1u);
+  EXPECT_EQ(committed->rejected[0].second.code(), ErrorCode::kStaleSequence);
+  EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), original);
+}
+
+TEST_F(StreamStoreTest, SequenceInAGapBelowTheHighestIsStale) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 5, "5.png", pattern(10, 2)));
+  ASSERT_TRUE(store->commit());
+  ASSERT_TRUE(send(*store, 3, "3.png", pattern(10, 3)));
+  auto committed = store->commit();
+  ASSERT_TRUE(committed);
+  ASSERT_EQ(committed->rejected.size(), 1u);
+  EXPECT_EQ(committed->rejected[0].second.code(), ErrorCode::kStaleSequence);
+  EXPECT_THAT(committed->rejected[0].second.message(), HasSubstr("no frame is stored under it"));
+  EXPECT_FALSE(fs::exists(root_path() / "cam" / "3.png"));
+  EXPECT_EQ(store->next_sequence(), 6u);
+}
+
+// The store learns what an old sequence holds from the manifest once, then
+// keeps that index current as it commits.
+TEST_F(StreamStoreTest, ResendsOfOldSequencesAfterMoreCommitsAreRecognised) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(store->commit());
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));  // reads the manifest
+  ASSERT_TRUE(send(*store, 2, "2.png", pattern(10, 3)));
+  auto first = store->commit();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->stored.size(), 2u);
+  ASSERT_TRUE(send(*store, 2, "2.png", pattern(10, 3)));  // known from the index
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));  // out of order in one group
+  auto second = store->commit();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->stored.size(), 2u);
+  EXPECT_TRUE(second->rejected.empty());
+  EXPECT_EQ(manifest_lines(root_path() / "cam").size(), 3u);
+}
+
+TEST_F(StreamStoreTest, SequenceTwoToTheSixtyFourMinusOneIsRefused) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  EXPECT_EQ(store->begin_frame(~std::uint64_t{0}, "x.png", 1, 0).status().code(),
+            ErrorCode::kBadSequence);
 }
 
 // ---------------------------------------------------------------------------
@@ -446,7 +551,7 @@ TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
   auto committed = store->commit();
   ASSERT_TRUE(committed) << committed.status().to_string();
   EXPECT_EQ(committed->stored.size(), 1u);
-  EXPECT_TRUE(committed->conflicts.empty());
+  EXPECT_TRUE(committed->rejected.empty());
   struct stat after {};
   ASSERT_EQ(::stat(path.c_str(), &after), 0);
   EXPECT_EQ(after.st_ino, before.st_ino);
@@ -504,9 +609,9 @@ TEST_F(StreamStoreTest, DifferentContentUnderAStoredNameIsConflict) {
     auto committed = store->commit();
     ASSERT_TRUE(committed) << committed.status().to_string();
     EXPECT_TRUE(committed->stored.empty());
-    ASSERT_EQ(committed->conflicts.size(), 1u);
-    EXPECT_EQ(committed->conflicts[0].second.code(), ErrorCode::kConflict);
-    EXPECT_THAT(committed->conflicts[0].second.message(), HasSubstr("different content"));
+    ASSERT_EQ(committed->rejected.size(), 1u);
+    EXPECT_EQ(committed->rejected[0].second.code(), ErrorCode::kConflict);
+    EXPECT_THAT(committed->rejected[0].second.message(), HasSubstr("different content"));
   }
   EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), original);
   EXPECT_FALSE(has_temp_files(root_path()));
@@ -535,9 +640,9 @@ TEST_F(StreamStoreTest, SameNameTwiceInOneGroup) {
   auto result = store->commit();
   ASSERT_TRUE(result) << result.status().to_string();
   ASSERT_EQ(result->stored.size(), 2u);  // the identical copy is settled as stored
-  ASSERT_EQ(result->conflicts.size(), 1u);
-  EXPECT_EQ(result->conflicts[0].first.sequence, 2u);
-  EXPECT_EQ(result->conflicts[0].second.code(), ErrorCode::kConflict);
+  ASSERT_EQ(result->rejected.size(), 1u);
+  EXPECT_EQ(result->rejected[0].first.sequence, 2u);
+  EXPECT_EQ(result->rejected[0].second.code(), ErrorCode::kConflict);
   EXPECT_EQ(read_file(root_path() / "cam" / "0.png"), a);
   // Sequence 1 is new to the stream, so the identical file is listed for it
   // too (PROTOCOL.md 5.5); the conflicting sequence 2 is not.
@@ -577,6 +682,8 @@ TEST_F(StreamStoreTest, FileInPlaceOfAStreamDirectoryIsRefused) {
   write_text(root_path() / "cam", "a file");
   auto store = root->open_stream("cam/x", "visible");
   ASSERT_FALSE(store);
+  // A clash of names between streams, not a failing disk.
+  EXPECT_EQ(store.status().code(), ErrorCode::kConflict);
   EXPECT_THAT(store.status().message(), HasSubstr("is not a directory"));
 }
 
@@ -604,8 +711,8 @@ TEST_F(StreamStoreTest, SymlinkAsFinalNameIsConflictAndTargetUntouched) {
     auto committed = store->commit();
     ASSERT_TRUE(committed) << committed.status().to_string();
     EXPECT_TRUE(committed->stored.empty());
-    ASSERT_EQ(committed->conflicts.size(), 1u);
-    EXPECT_EQ(committed->conflicts[0].second.code(), ErrorCode::kConflict);
+    ASSERT_EQ(committed->rejected.size(), 1u);
+    EXPECT_EQ(committed->rejected[0].second.code(), ErrorCode::kConflict);
   }
   EXPECT_TRUE(fs::is_symlink(link));
   EXPECT_EQ(read_text(target), "secret");
@@ -623,8 +730,8 @@ TEST_F(StreamStoreTest, SymlinkPlantedBeforeCommitIsConflictAndTargetUntouched) 
   auto result = store->commit();
   ASSERT_TRUE(result) << result.status().to_string();
   EXPECT_TRUE(result->stored.empty());
-  ASSERT_EQ(result->conflicts.size(), 1u);
-  EXPECT_EQ(result->conflicts[0].second.code(), ErrorCode::kConflict);
+  ASSERT_EQ(result->rejected.size(), 1u);
+  EXPECT_EQ(result->rejected[0].second.code(), ErrorCode::kConflict);
   EXPECT_EQ(read_text(target), "secret");
   EXPECT_FALSE(has_temp_files(root_path()));
 }
@@ -637,8 +744,8 @@ TEST_F(StreamStoreTest, DirectoryAsFinalNameIsConflict) {
   auto committed = store->commit();
   ASSERT_TRUE(committed) << committed.status().to_string();
   EXPECT_TRUE(committed->stored.empty());
-  ASSERT_EQ(committed->conflicts.size(), 1u);
-  EXPECT_EQ(committed->conflicts[0].second.code(), ErrorCode::kConflict);
+  ASSERT_EQ(committed->rejected.size(), 1u);
+  EXPECT_EQ(committed->rejected[0].second.code(), ErrorCode::kConflict);
   EXPECT_TRUE(fs::is_directory(root_path() / "cam" / "0.png"));
   EXPECT_FALSE(has_temp_files(root_path()));
 }
