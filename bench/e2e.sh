@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of framewire against a raw TCP baseline (tar | socat -> socat | tar -x) on
-# loopback. For each dataset (generated into /dev/shm by framewire-gen) and each of RUNS runs:
+# loopback, with socat's default 8 KiB buffer and with `-b 1048576` (1 MiB; the faster one for
+# large frames), both in the same run; the ratio is against the faster of the two.
+# For each dataset (generated into /dev/shm by framewire-gen) and each of RUNS runs:
 #   framewire: `serve --root <fresh dir> --sync batch --listen 127.0.0.1:0`, then `send`; the wall
 #              time is send's, from start to exit (send exits only when every frame is stored);
 #   baseline:  `socat -u TCP-LISTEN:P - | tar -x -C <fresh dir>` receiving,
@@ -167,17 +169,20 @@ run_framewire() {
   rm -rf "$root"
 }
 
-# run_baseline SRC TAG: one tar|socat run; sets the same R_* variables.
+# run_baseline SRC TAG [BUFFER_BYTES]: one tar|socat run (socat -b BUFFER_BYTES on both sides
+# when given); sets the same R_* variables.
 run_baseline() {
-  local src=$1 tag=$2
+  local src=$1 tag=$2 buffer=${3:-}
   local dst=$work/dst/raw-$tag log=$work/log/raw-$tag port recv_pid attempt t0 t1 status=0
+  local socat_opts=()
+  [[ -n "$buffer" ]] && socat_opts=(-b "$buffer")
   rm -rf "$dst"
   mkdir -p "$dst"
   for attempt in 1 2 3 4 5 6 7 8; do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     /usr/bin/time -f "$time_format" -o "$log.recv.time" bash -c \
-      'set -o pipefail; socat -u "TCP-LISTEN:$1,reuseaddr,bind=127.0.0.1" - | tar -x -C "$2"' \
-      _ "$port" "$dst" 2>"$log.recv.err" &
+      'set -o pipefail; socat "${@:3}" -u "TCP-LISTEN:$1,reuseaddr,bind=127.0.0.1" - | tar -x -C "$2"' \
+      _ "$port" "$dst" "${socat_opts[@]}" 2>"$log.recv.err" &
     recv_pid=$!
     if fw_wait_tcp_listen "$port" "$recv_pid" 10; then
       break
@@ -190,8 +195,8 @@ run_baseline() {
   live_pids+=("$recv_pid")
   t0=$(fw_now_ns)
   /usr/bin/time -f "$time_format" -o "$log.send.time" bash -c \
-    'set -o pipefail; tar -c -C "$1" . | socat -u - "TCP:127.0.0.1:$2"' _ "$src" "$port" \
-    2>"$log.send.err" || status=$?
+    'set -o pipefail; tar -c -C "$1" . | socat "${@:3}" -u - "TCP:127.0.0.1:$2"' _ "$src" "$port" \
+    "${socat_opts[@]}" 2>"$log.send.err" || status=$?
   ((status == 0)) || fw_die "$tag: baseline sender exited $status ($(tail -3 "$log.send.err"))"
   wait "$recv_pid" || status=$?
   t1=$(fw_now_ns)
@@ -235,6 +240,7 @@ for name in "${datasets[@]}"; do
   bytes=$(dir_bytes "$src")
   fw_wall=() fw_scpu=() fw_rcpu=() fw_srss=() fw_rrss=()
   raw_wall=() raw_scpu=() raw_rcpu=() raw_srss=() raw_rrss=()
+  big_wall=() big_scpu=() big_rcpu=() big_srss=() big_rrss=()
   for ((run = 1; run <= runs; run++)); do
     # Alternate the two so that drift in machine load affects both alike.
     run_framewire "$name" "$kind" "$src" "$name-$run"
@@ -245,13 +251,26 @@ for name in "${datasets[@]}"; do
     raw_wall+=("$R_WALL") raw_scpu+=("$R_SEND_CPU") raw_rcpu+=("$R_RECV_CPU")
     raw_srss+=("$R_SEND_RSS") raw_rrss+=("$R_RECV_RSS")
     fw_log "$name run $run/$runs: baseline  ${R_WALL}s"
+    run_baseline "$src" "$name-$run-1m" 1048576
+    big_wall+=("$R_WALL") big_scpu+=("$R_SEND_CPU") big_rcpu+=("$R_RECV_CPU")
+    big_srss+=("$R_SEND_RSS") big_rrss+=("$R_RECV_RSS")
+    fw_log "$name run $run/$runs: baseline -b 1 MiB ${R_WALL}s"
   done
   fw_s=$(median_of "${fw_wall[@]}")
   raw_s=$(median_of "${raw_wall[@]}")
+  big_s=$(median_of "${big_wall[@]}")
   mb=$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')
   fw_mbps=$(awk -v m="$mb" -v s="$fw_s" 'BEGIN { print m / s }')
   raw_mbps=$(awk -v m="$mb" -v s="$raw_s" 'BEGIN { print m / s }')
-  rows+=("| $name | $count | $(fmt1 "$mb") | $(fmt1 "$fw_mbps") | $(fmt0 "$(awk -v n="$count" -v s="$fw_s" 'BEGIN { print n / s }')") | $(fmt1 "$raw_mbps") | $(fmt0 "$(awk -v n="$count" -v s="$raw_s" 'BEGIN { print n / s }')") | $(fmt2 "$(awk -v a="$fw_mbps" -v b="$raw_mbps" 'BEGIN { print a / b }')") | $(fmt2 "$(median_of "${fw_scpu[@]}")") / $(fmt2 "$(median_of "${raw_scpu[@]}")") | $(fmt2 "$(median_of "${fw_rcpu[@]}")") / $(fmt2 "$(median_of "${raw_rcpu[@]}")") | $(fmt1 "$(median_of "${fw_srss[@]}")") / $(fmt1 "$(median_of "${raw_srss[@]}")") | $(fmt1 "$(median_of "${fw_rrss[@]}")") / $(fmt1 "$(median_of "${raw_rrss[@]}")") |")
+  big_mbps=$(awk -v m="$mb" -v s="$big_s" 'BEGIN { print m / s }')
+  # The faster baseline is the one framewire is compared with, CPU and memory included.
+  if awk -v a="$big_s" -v b="$raw_s" 'BEGIN { exit !(a < b) }'; then
+    best=big best_label="1 MiB" best_s=$big_s best_mbps=$big_mbps
+  else
+    best=raw best_label="8 KiB" best_s=$raw_s best_mbps=$raw_mbps
+  fi
+  best_scpu=${best}_scpu[@] best_rcpu=${best}_rcpu[@] best_srss=${best}_srss[@] best_rrss=${best}_rrss[@]
+  rows+=("| $name | $count | $(fmt1 "$mb") | $(fmt1 "$fw_mbps") | $(fmt0 "$(awk -v n="$count" -v s="$fw_s" 'BEGIN { print n / s }')") | $(fmt1 "$raw_mbps") | $(fmt1 "$big_mbps") | $(fmt0 "$(awk -v n="$count" -v s="$best_s" 'BEGIN { print n / s }')") ($best_label) | $(fmt2 "$(awk -v a="$fw_mbps" -v b="$best_mbps" 'BEGIN { print a / b }')") | $(fmt2 "$(median_of "${fw_scpu[@]}")") / $(fmt2 "$(median_of "${!best_scpu}")") | $(fmt2 "$(median_of "${fw_rcpu[@]}")") / $(fmt2 "$(median_of "${!best_rcpu}")") | $(fmt1 "$(median_of "${fw_srss[@]}")") / $(fmt1 "$(median_of "${!best_srss}")") | $(fmt1 "$(median_of "${fw_rrss[@]}")") / $(fmt1 "$(median_of "${!best_rrss}")") |")
   rm -rf "$src"
 done
 
@@ -271,11 +290,12 @@ done
 echo
 echo "## framewire vs tar|socat over loopback ($runs runs each, medians; $(nproc) CPUs, $(uname -r))"
 echo
-echo "Throughput is data bytes (MB = 10^6 B) over wall time. CPU is user+sys seconds, RSS is peak"
-echo "resident memory in MiB; each such cell is framewire / baseline."
+echo "Throughput is data bytes (MB = 10^6 B) over wall time. The baseline is tar|socat with socat's"
+echo "default 8 KiB buffer and with -b 1048576; the ratio, CPU (user+sys seconds) and peak RSS (MiB)"
+echo "cells compare framewire with the faster of the two (named in the frames/s column)."
 echo
-echo "| dataset | frames | MB | framewire MB/s | framewire frames/s | baseline MB/s | baseline frames/s | ratio | send CPU s | recv CPU s | send peak RSS MiB | recv peak RSS MiB |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| dataset | frames | MB | framewire MB/s | framewire frames/s | tar\\|socat MB/s | tar\\|socat -b 1 MiB MB/s | faster baseline frames/s | ratio vs faster | send CPU s | recv CPU s | send peak RSS MiB | recv peak RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "## memory flatness (framewire, tiny frames, one run each)"
