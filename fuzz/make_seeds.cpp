@@ -202,6 +202,86 @@ void session_seeds(const fs::path& dir) {
   write_seed(dir, "ops_session_tiny_window_shut_down", 0xc3, ops);
 }
 
+// Receiver bytes for sender_session_fuzz (options byte: bits 0-1 mode, 2-3
+// split, 4 tiny window, 5 a frame left open, 6 own window of 3 frames, 7
+// max_frame_bytes 64; see sender_session_fuzz.cpp).
+void sender_session_seeds(const fs::path& dir) {
+  const ByteBuffer hello_ok = encoded(protocol::HelloOk{.max_frame_bytes = 1u << 20,
+                                                        .window_bytes = 1u << 20,
+                                                        .window_frames = 64,
+                                                        .agent = "framewire/0.1.0"});
+  const ByteBuffer goodbye = encoded(protocol::Goodbye{});
+  // Mode 0: only the HELLO was sent, so everything after HELLO_OK is early.
+  write_seed(dir, "raw_hello_ok", 0x00, hello_ok);
+  write_seed(dir, "raw_server_session_bytes", 0x04, server_session());
+  write_seed(dir, "raw_error", 0x08,
+             encoded(protocol::ErrorMessage{.code = ErrorCode::kUnsupportedVersion,
+                                            .message = "version 2 only"}));
+
+  // Mode 1: after the scripted opening, which sent stream 1 sequences 0-2
+  // and stream 2 sequences 1000-1001 (only 1:0 and 2:1000 with the tiny
+  // window).
+  const ByteBuffer acks = encoded(protocol::Ack{.entries = {{1, 2}, {2, 1001}}});
+  write_seed(dir, "opening_acks", 0x01, acks);
+  write_seed(dir, "opening_acks_bytes", 0x05, acks);
+  const ByteBuffer reject_then_ack =
+      cat({encoded(protocol::FrameRejected{.stream_id = 1,
+                                           .sequence = 1,
+                                           .code = ErrorCode::kConflict,
+                                           .message = "different file"}),
+           encoded(protocol::Ack{.entries = {{1, 2}}}),
+           encoded(protocol::Ack{.entries = {{2, 1000}}})});
+  write_seed(dir, "opening_reject_then_ack", 0x09, reject_then_ack);
+  write_seed(dir, "opening_reject_then_ack_open_frame", 0x2d, reject_then_ack);
+  write_seed(dir, "opening_tiny_window", 0x11,
+             encoded(protocol::Ack{.entries = {{1, 0}, {2, 1000}}}));
+  // Sender's own window of 3 frames: 1:0, 2:1000 and 1:1 went out.
+  write_seed(dir, "opening_small_frames_own_window", 0xc1,
+             encoded(protocol::Ack{.entries = {{1, 1}, {2, 1000}}}));
+  write_seed(dir, "opening_error", 0x0d,
+             encoded(protocol::ErrorMessage{.code = ErrorCode::kShuttingDown,
+                                            .message = "the receiver is shutting down"}));
+  write_seed(dir, "opening_early_goodbye", 0x01, cat({acks, goodbye}));
+  write_seed(dir, "opening_ack_beyond", 0x01, encoded(protocol::Ack{.entries = {{1, 3}}}));
+
+  // Modes 2 and 3: ops (sender_session_fuzz.cpp, run_ops): the op byte is
+  // (variant << 4) | op, then its arguments.
+  // clang-format off
+  const ByteBuffer after_opening = {
+      0x0f, 0x0d,         // a correct ACK, fed
+      0x00, 50,           // a frame on stream 1
+      0x10, 7,            // a frame on stream 2
+      0x27, 1, 0,         // FRAME_REJECTED storage_error of stream 1's last frame
+      0x01, 30,           // a frame on 1 left open
+      0x0f, 0x0d,         // an ACK fed while it is open
+      0x02,               // end it
+      0x0f, 0x0d, 0x04,   // settle, GOODBYE
+      0x0b, 0x0d};        // the receiver's GOODBYE
+  // clang-format on
+  write_seed(dir, "ops_after_opening", 0x02, after_opening);
+  write_seed(dir, "ops_after_opening_bytes", 0x16, after_opening);
+  write_seed(dir, "ops_ack_beyond", 0x02, ByteBuffer{0x06, 1, 3, 0x0d});
+  // clang-format off
+  const ByteBuffer from_hello = {
+      0x09, 0x0d,         // HELLO_OK, fed
+      0x03, 0,            // OPEN_STREAM 1 "fz/a"
+      0x13, 1,            // OPEN_STREAM 2 "fz/b"
+      0x08, 1,            // STREAM_OPENED 1, nothing stored
+      0x18, 2, 9,         // STREAM_OPENED 2, resumed after "9.png" at 10
+      0x0d,               // fed
+      0x00, 10,           // a frame on 1
+      0x10, 20,           // a frame on 2
+      0x01, 30,           // a frame on 1 left open
+      0x0f, 0x0d,         // an ACK fed meanwhile
+      0x02,               // end it
+      0x07, 1, 0,         // FRAME_REJECTED checksum_mismatch of stream 1's last frame
+      0x0f, 0x0d, 0x04,   // settle, GOODBYE
+      0x0b, 0x0d};        // the receiver's GOODBYE
+  // clang-format on
+  write_seed(dir, "ops_from_hello", 0x03, from_hello);
+  write_seed(dir, "ops_from_hello_chunks", 0x0f, from_hello);
+}
+
 void safe_name_seeds(const fs::path& dir) {
   const std::string_view names[] = {"rig1/visible",
                                     "0.png",
@@ -232,6 +312,7 @@ int main(int argc, char** argv) {
   const fs::path corpus = argv[1];
   decoder_seeds(corpus / "message_decoder_fuzz");
   session_seeds(corpus / "receiver_session_fuzz");
+  sender_session_seeds(corpus / "sender_session_fuzz");
   fs::create_directories(corpus / "safe_name_fuzz");
   safe_name_seeds(corpus / "safe_name_fuzz");
   return 0;

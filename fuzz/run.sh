@@ -22,7 +22,8 @@ if (($# > 0)); then
 fi
 ((seconds > 0)) || fw_die "SECONDS must be positive"
 targets=("$@")
-((${#targets[@]} > 0)) || targets=(message_decoder_fuzz receiver_session_fuzz safe_name_fuzz)
+((${#targets[@]} > 0)) ||
+  targets=(message_decoder_fuzz receiver_session_fuzz sender_session_fuzz safe_name_fuzz)
 
 # --- packages -----------------------------------------------------------------------------------
 "$FRAMEWIRE_ROOT/scripts/deps"
