@@ -32,6 +32,7 @@
 // Bit 6: this sender's own window is 3 frames. Bit 7: max_frame_bytes 64.
 // Single-threaded, as libFuzzer calls it.
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -68,8 +69,15 @@ constexpr std::string_view kNames[] = {"fz/a", "fz/b", "fz/c", "fz/a/deeper", "o
   std::abort();
 }
 
-void require(bool ok, const std::string& what) {
+// The checks run after every byte in some modes: a message that must be
+// built is passed as a function, so it is built only when the check fails.
+void require(bool ok, const char* what) {
   if (!ok) violated(what);
+}
+template <class Message>
+requires std::invocable<const Message&>
+void require(bool ok, const Message& what) {
+  if (!ok) violated(what());
 }
 
 bool verbose() {
@@ -147,8 +155,10 @@ class Harness {
     for (const auto& entry : streams_) name_taken |= entry.second.name == name;
     const bool should = ready() && !open_ && streams_.size() < net::kMaxStreamsPerConnection &&
                         !streams_.contains(id) && !name_taken && !name.empty();
-    require(status.is_ok() == should, "open_stream said " + status.to_string() + " in state " +
-                                          std::string(net::to_string(session_.state())));
+    require(status.is_ok() == should, [&] {
+      return "open_stream said " + status.to_string() + " in state " +
+             std::string(net::to_string(session_.state()));
+    });
     if (!status.is_ok()) {
       require(client_.size() == before, "a refused open_stream wrote bytes");
       return;
@@ -164,22 +174,25 @@ class Harness {
   void frame(std::uint32_t id, std::uint64_t bytes, bool leave_open) {
     const Status probe = session_.check_send(id, bytes);
     require(probe.is_ok() == model_admits(id, bytes),
-            "check_send says " + probe.to_string() + " against the model's window");
+            [&] { return "check_send says " + probe.to_string() + " against the model's window"; });
     const std::uint64_t in_flight_before = in_flight_frames();
     const std::size_t before = client_.size();
     const net::FrameToken token = next_token_++;
     const std::string name = std::to_string(token) + ".png";
     auto sequence = session_.begin_frame(id, name, bytes, 7, token, client_);
     if (!sequence) {
-      require(!probe.is_ok() && sequence.status().code() == probe.code(),
-              "begin_frame said " + sequence.status().to_string() + ", check_send " +
-                  probe.to_string());
+      require(!probe.is_ok() && sequence.status().code() == probe.code(), [&] {
+        return "begin_frame said " + sequence.status().to_string() + ", check_send " +
+               probe.to_string();
+      });
       require(client_.size() == before, "a refused begin_frame wrote bytes");
       return;
     }
     StreamModel& stream = streams_.at(id);
-    require(*sequence == stream.next, "sequence " + std::to_string(*sequence) + " where " +
-                                          std::to_string(stream.next) + " was due");
+    require(*sequence == stream.next, [&] {
+      return "sequence " + std::to_string(*sequence) + " where " + std::to_string(stream.next) +
+             " was due";
+    });
     require(*sequence <= net::kMaxFrameSequence, "sequence 2^64-1 was given out");
     require(in_flight_before == 0 || in_flight_before + 1 <= window_frames_,
             "a frame started with the frame window full");
@@ -214,7 +227,7 @@ class Harness {
       require(session_.inside_frame(), "the frame was closed without its checksum");
       return;
     }
-    require(status.is_ok(), "end_frame refused: " + status.to_string());
+    require(status.is_ok(), [&] { return "end_frame refused: " + status.to_string(); });
     model.complete = true;
     expected_.emplace_back(Checksum{checksum});
     open_.reset();
@@ -223,7 +236,8 @@ class Harness {
 
   void goodbye() {
     const Status status = session_.goodbye(client_);
-    require(status.is_ok() == (ready() && !open_), "goodbye said " + status.to_string());
+    require(status.is_ok() == (ready() && !open_),
+            [&] { return "goodbye said " + status.to_string(); });
     if (!status.is_ok()) return;
     said_goodbye_ = true;
     expected_.emplace_back(protocol::Message(protocol::Goodbye{}));
@@ -237,8 +251,8 @@ class Harness {
     const bool may = started_ && !open_ && !error_written_ && !said_goodbye_ && !receiver_left_ &&
                      session_.state() != net::SenderSession::State::kDone;
     const bool wrote = session_.abort(why, client_);
-    require(wrote == may, std::string("abort ") + (wrote ? "wrote" : "did not write") +
-                              " an ERROR against the model");
+    require(wrote == may, wrote ? "abort wrote an ERROR the model forbids"
+                                : "abort wrote no ERROR where the model expects one");
     if (wrote) {
       error_written_ = true;
       expected_.emplace_back(
@@ -344,8 +358,9 @@ class Harness {
       if (const auto* message = std::get_if<protocol::Message>(&event)) {
         require(next < expected.size(), "the sender wrote a message it was not asked to");
         const auto* want = std::get_if<protocol::Message>(&expected[next]);
-        require(want != nullptr && *want == *message,
-                "message " + std::to_string(next) + " on the wire is not the one expected");
+        require(want != nullptr && *want == *message, [&] {
+          return "message " + std::to_string(next) + " on the wire is not the one expected";
+        });
         ended = std::holds_alternative<protocol::Goodbye>(*message) ||
                 std::holds_alternative<protocol::ErrorMessage>(*message);
         ++next;
@@ -443,7 +458,7 @@ class Harness {
     const bool is_violation = std::holds_alternative<net::ProtocolViolation>(event);
     // Only bytes after the receiver's GOODBYE give an event after the end.
     require(!ended_ || (goodbye_received_ && is_violation && !violation_seen_),
-            "event after the end: " + event_name(event));
+            [&] { return "event after the end: " + event_name(event); });
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;
