@@ -92,6 +92,11 @@ void add_send_command(CLI::App& app, SendArguments& args) {
   send->add_option("--retry-max-backoff", args.retry_max_backoff_s,
                    "Longest pause between two connection attempts, seconds")
       ->capture_default_str();
+  send->add_option("--ack-timeout", args.ack_timeout_s,
+                   "Drop a connection on which, with frames unacknowledged, no reply arrives and "
+                   "nothing can be written for this many seconds, and reconnect (0: never)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   send->add_flag("--retry-on-storage-error", args.retry_on_storage_error,
                  "When the receiver cannot store (disk full), wait and retry instead of failing");
   send->add_option("--tls-ca", args.tls_ca, "CA (PEM) to verify the receiver with; enables TLS")
@@ -109,6 +114,12 @@ int run_send(SendArguments& args) {
     std::fprintf(stderr, "framewire send: error: %s\n", streams.status().message().c_str());
     return 2;
   }
+  // A bad name or a missing folder is a usage error: report it before
+  // connecting, rather than after a connection and its retries.
+  if (Status checked = check_streams(*streams); !checked) {
+    std::fprintf(stderr, "framewire send: error: %s\n", checked.message().c_str());
+    return 2;
+  }
   SenderOptions options{.to = args.to, .streams = std::move(streams).value()};
   auto ms = [](double seconds) {
     return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
@@ -116,6 +127,7 @@ int run_send(SendArguments& args) {
   options.connect_timeout = ms(args.connect_timeout_s);
   options.retry_for = ms(args.retry_for_s);
   options.backoff_max = ms(args.retry_max_backoff_s);
+  options.ack_timeout = ms(args.ack_timeout_s);
   options.retry_storage_errors = args.retry_on_storage_error;
   options.tls_ca = args.tls_ca;
   options.tls_cert = args.tls_cert;

@@ -17,6 +17,7 @@ struct SendArguments {
   double connect_timeout_s = 10;
   double retry_for_s = 60;
   double retry_max_backoff_s = 5;
+  double ack_timeout_s = 30;
   bool retry_on_storage_error = false;
   std::string tls_ca;
   std::string tls_cert;

@@ -71,6 +71,14 @@ struct SenderOptions {
   // A receiver that cannot store (disk full, I/O error) ends the send unless
   // this is set, in which case it is retried like a cut.
   bool retry_storage_errors = false;
+  // Acknowledgement-progress deadline: while the sender waits for the
+  // receiver (its handshake replies, or ACKs of frames in flight), a
+  // connection on which for this long no reply arrives and not one byte can
+  // be written is taken for dead (a half-open connection, a middlebox that
+  // stopped forwarding): it is dropped and the sender reconnects. Bytes still
+  // being written count as progress, so a large frame on a slow link is not
+  // cut. The default matches the receiver's idle deadline. 0: no deadline.
+  std::chrono::milliseconds ack_timeout{30'000};
   // Told about each retry ("connection lost: ...; retrying in 0.4 s").
   std::function<void(const std::string&)> on_notice;
 
@@ -83,10 +91,20 @@ struct SenderOptions {
   bool insecure = false;
 };
 
+// What can be checked before connecting, so a mistake is reported at once
+// instead of after a connection (and its retries): every stream name and
+// source kind follows the receiver's name rules (docs/PROTOCOL.md section 6),
+// no stream name is given twice, and every folder exists and is a directory.
+// Returns kBadName (a name) or kStorageError (a folder) with a sentence
+// naming the stream and the rule it breaks. send_folders() checks this first.
+Status check_streams(const std::vector<StreamSpec>& streams);
+
 // Sends everything. The summary is returned also when some frames were
 // rejected by the receiver (summary.rejected non-empty); a Status is returned
-// when the transfer could not complete: kConnectionFailed, kStorageError
-// (local read), or the receiver's error code with its message.
+// when the transfer could not complete: what check_streams() returns (before
+// any connection), kConnectionFailed or kTimeout (the last attempt's, once
+// retrying gave up), kStorageError (local read), kForbidden (TLS refused, or
+// TLS on one end only), or the receiver's error code with its message.
 Result<SendSummary> send_folders(const SenderOptions& options);
 
 }  // namespace framewire

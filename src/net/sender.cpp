@@ -2,11 +2,19 @@
 // that reads every file in chunks straight into the batch it is about to
 // write (hashing as it goes) and a reader coroutine for ACK / FRAME_REJECTED /
 // ERROR / GOODBYE; both run on one io_context thread and meet through a timer
-// used as an event. Between attempts the sender backs off and, on the next
-// connection, resumes after the last frame the receiver reports stored.
+// used as an event. A third coroutine, the progress watchdog, drops a
+// connection on which the receiver stops answering and nothing more can be
+// written (SenderOptions::ack_timeout). When the reader sees the connection end
+// (EOF, an error, the receiver's ERROR), it closes the socket, which releases a
+// writer blocked on a full send buffer at once. Between attempts the sender
+// backs off and, on the next connection, resumes after the last frame the
+// receiver reports stored.
 #include "framewire/sender.hpp"
 
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -19,9 +27,13 @@
 #include <asio/ssl/error.hpp>
 #include <asio/steady_timer.hpp>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
+#include <span>
+#include <system_error>
+#include <tuple>
 
 #include "net/address.hpp"
 #include "net/file_reader.hpp"
@@ -31,6 +43,7 @@
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
 #include "source/folder_listing.hpp"
+#include "storage/safe_name.hpp"
 
 namespace framewire {
 
@@ -42,6 +55,32 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kBatchBytes = 512 * 1024;
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::string_view kAgent = "framewire/0.1.0";
+
+// TCP keepalive on the sender's socket: probes after 30 s of silence, every
+// 10 s, 3 unanswered and the kernel ends the connection. Best effort: a knob
+// the kernel refuses is left as it was. (To be replaced by the receiver's
+// shared helper, net/keepalive.hpp, once it lands.)
+void enable_keepalive(asio::ip::tcp::socket& socket) {
+  const int fd = socket.native_handle();
+  const int on = 1;
+  const int idle_s = 30;
+  const int interval_s = 10;
+  const int probes = 3;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+}
+
+// The first bytes a plaintext sender got back are a TLS record header (alert
+// 0x15 or handshake 0x16, version 3.x), where a framewire receiver starts with
+// HELLO_OK (0x02) or ERROR (0x08): the receiver speaks only TLS. Judged on
+// what arrived, which may be fewer than three bytes.
+bool looks_like_tls_record(std::span<const std::uint8_t> first) {
+  if (first.empty() || (first[0] != 0x15 && first[0] != 0x16)) return false;
+  if (first.size() >= 2 && first[1] != 0x03) return false;
+  return first.size() < 3 || first[2] <= 0x04;
+}
 
 struct StreamState {
   StreamSpec spec;
@@ -92,6 +131,7 @@ class SenderClient {
         streams_(std::move(streams)),
         tls_(std::move(tls)),
         wake_(io),
+        progress_timer_(io),
         read_buffer_(kReadBufferBytes),
         hash_(XXH3_createState()) {
     std::random_device random;
@@ -154,8 +194,9 @@ class SenderClient {
   }
 
   // One connection: connect, handshake, send what is not stored yet, wait for
-  // the receiver's GOODBYE.
+  // the receiver's GOODBYE; the progress watchdog runs alongside.
   asio::awaitable<AttemptResult> run_attempt() {
+    const std::uint64_t attempt = ++attempt_id_;
     transport_.reset();
     decoder_.emplace(protocol::Peer::kServer, protocol::DecoderLimits{});
     pending_ = {};
@@ -163,11 +204,31 @@ class SenderClient {
     reader_done_ = false;
     reader_status_ = Status::ok();
     local_failure_ = false;
+    writer_done_ = false;
+    handshake_done_ = false;
+    reply_bytes_seen_ = false;
+    stalled_ = false;
+    last_progress_ = std::chrono::steady_clock::now();
 
+    if (options_.ack_timeout.count() > 0) {
+      asio::co_spawn(io_, watch_progress(attempt), asio::detached);
+    }
+    AttemptResult result = co_await converse();
+    ++attempt_id_;  // ends this attempt's watchdog
+    progress_timer_.cancel();
+    if (transport_) transport_->close();
+    // Whatever failed after the watchdog closed the socket failed because of
+    // it (the watchdog acts only on an open socket, so nothing failed before).
+    if (stalled_) result = AttemptResult{stall_status_, /*retryable=*/true};
+    co_return result;
+  }
+
+  asio::awaitable<AttemptResult> converse() {
     if (Status status = co_await connect(); !status) co_return classify(status);
     if (Status status = co_await handshake(); !status) co_return classify(status);
     asio::co_spawn(io_, read_replies(), asio::detached);
     Status sent = co_await send_frames();
+    writer_done_ = true;
     if (!sent && local_failure_) {
       // A local problem (unreadable file): stop the session now rather than
       // leave the receiver waiting for the rest of a frame.
@@ -237,17 +298,38 @@ class SenderClient {
     }
     asio::error_code ignored;
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // A receiver that vanishes while nothing is in flight is found by the
+    // kernel too (and NAT state stays alive).
+    enable_keepalive(socket);
+    // From here on the receiver owes us an answer: the watchdog's clock runs.
+    last_progress_ = std::chrono::steady_clock::now();
     if (!tls_) {
       transport_.emplace(std::move(socket));
       co_return Status::ok();
     }
     transport_.emplace(std::move(socket), *tls_);
-    if (auto ec = co_await transport_->handshake(asio::ssl::stream_base::client, address->host)) {
+    auto ec = co_await transport_->handshake(asio::ssl::stream_base::client, address->host);
+    if (!ec) co_return Status::ok();
+    if (net::peer_is_not_tls(ec)) {
+      // It answered our ClientHello in the clear (a framewire ERROR): the
+      // same will happen on every retry.
+      local_failure_ = true;
+      co_return Status(ErrorCode::kForbidden,
+                       fmt::format("the receiver at {} does not speak TLS (it is plain TCP): drop "
+                                   "--tls-ca/--tls-cert/--tls-key (plain TCP is allowed to a "
+                                   "loopback address, elsewhere with --insecure on both ends)",
+                                   options_.to));
+    }
+    if (ec.category() == asio::error::get_ssl_category()) {
       local_failure_ = true;  // a certificate problem does not heal by retrying
       co_return Status(ErrorCode::kForbidden,
                        fmt::format("TLS handshake with {} failed: {}", options_.to, ec.message()));
     }
-    co_return Status::ok();
+    // The connection ended during the handshake (EOF, reset): a receiver
+    // restarting, a proxy whose upstream is down. That is a lost connection.
+    co_return Status(ErrorCode::kConnectionFailed,
+                     fmt::format("connection to {} lost during the TLS handshake: {}", options_.to,
+                                 ec.message()));
   }
 
   asio::awaitable<Status> handshake() {
@@ -283,6 +365,7 @@ class SenderClient {
       resume_from(stream_opened->stream_id, *stream_opened);
     }
     recompute_progress();
+    handshake_done_ = true;
     co_return Status::ok();
   }
 
@@ -355,6 +438,18 @@ class SenderClient {
         co_return Status(ErrorCode::kUnknownType, "receiver sent frame data");
       }
       auto [ec, n] = co_await transport_->read_some(asio::buffer(read_buffer_));
+      if (!ec && n > 0) {
+        last_progress_ = std::chrono::steady_clock::now();
+        if (!reply_bytes_seen_ && !transport_->is_tls() &&
+            looks_like_tls_record(std::span<const std::uint8_t>(read_buffer_.data(), n))) {
+          local_failure_ = true;  // it will answer the same on every retry
+          co_return Status(ErrorCode::kForbidden,
+                           fmt::format("the receiver at {} requires TLS: give --tls-ca (and "
+                                       "--tls-cert/--tls-key)",
+                                       options_.to));
+        }
+        reply_bytes_seen_ = true;
+      }
       if (ec && ec.category() == asio::error::get_ssl_category()) {
         // With TLS 1.3 the receiver's verdict on our certificate arrives as an
         // alert on the first read; it will not change on a retry.
@@ -395,7 +490,48 @@ class SenderClient {
       wake_.cancel();
     }
     reader_done_ = true;
+    // The connection is over (EOF, a reset, the receiver's ERROR or GOODBYE).
+    // A writer blocked on a full send buffer would wait forever when the peer
+    // half-closed and stopped reading: closing the socket releases it now.
+    if (!writer_done_ && transport_) transport_->close();
     wake_.cancel();
+  }
+
+  // The receiver owes us something: replies to the handshake, ACKs of the
+  // frames in flight, or its GOODBYE after ours.
+  bool awaiting_reply() const { return !handshake_done_ || inflight_.frames() > 0 || writer_done_; }
+
+  // Drops the connection when, while awaiting_reply(), neither a byte arrived
+  // nor a byte could be written for ack_timeout: a half-open connection or a
+  // middlebox that stopped forwarding, which TCP alone may not notice for
+  // many minutes. Ends when attempt_id_ moves on.
+  asio::awaitable<void> watch_progress(std::uint64_t attempt) {
+    while (attempt == attempt_id_) {
+      const auto now = std::chrono::steady_clock::now();
+      const bool live = transport_ && transport_->is_open();
+      const bool waiting = live && awaiting_reply();
+      const auto due = last_progress_ + options_.ack_timeout;
+      if (waiting && now >= due) {
+        stalled_ = true;
+        const double seconds = std::chrono::duration<double>(options_.ack_timeout).count();
+        stall_status_ =
+            handshake_done_
+                ? Status(ErrorCode::kTimeout,
+                         fmt::format("no reply from the receiver for {:.1f} s with {} frame(s) "
+                                     "unacknowledged, and nothing could be written "
+                                     "(--ack-timeout); dropping the connection",
+                                     seconds, inflight_.frames()))
+                : Status(ErrorCode::kTimeout,
+                         fmt::format("no reply from the receiver for {:.1f} s during the "
+                                     "handshake (--ack-timeout); dropping the connection",
+                                     seconds));
+        transport_->close();  // releases the reader and a blocked writer
+        wake_.cancel();
+        co_return;
+      }
+      progress_timer_.expires_at(waiting ? due : now + options_.ack_timeout);
+      co_await progress_timer_.async_wait(kNoThrow);
+    }
   }
 
   void settle(std::uint32_t stream_id, std::uint64_t through) {
@@ -422,13 +558,25 @@ class SenderClient {
     co_await wake_.async_wait(kNoThrow);
   }
 
+  // Writes all of `bytes` piece by piece: each piece the socket takes is
+  // progress for the watchdog.
   asio::awaitable<Status> write(protocol::ByteBuffer& bytes) {
-    auto [ec, n] = co_await transport_->write(asio::buffer(bytes));
-    bytes.clear();
-    if (ec) {
-      co_return Status(ErrorCode::kConnectionFailed, "connection lost: " + ec.message());
+    std::size_t done = 0;
+    asio::error_code ec;
+    while (done < bytes.size() && !ec) {
+      std::size_t n = 0;
+      std::tie(ec, n) =
+          co_await transport_->write_some(asio::buffer(bytes.data() + done, bytes.size() - done));
+      done += n;
+      if (n > 0) last_progress_ = std::chrono::steady_clock::now();
     }
-    co_return Status::ok();
+    bytes.clear();
+    if (!ec) co_return Status::ok();
+    // Closed under us by the reader (the connection ended) or the watchdog:
+    // their reason is the one to report.
+    if (stalled_) co_return stall_status_;
+    if (reader_done_) co_return ended_early();
+    co_return Status(ErrorCode::kConnectionFailed, "connection lost: " + ec.message());
   }
 
   // Round-robin over the streams, so a visible and an infrared folder advance
@@ -488,6 +636,8 @@ class SenderClient {
                               .data_bytes = *size,
                               .file_name = file.file_name},
         batch);
+    // The wait for an ACK starts now, not at the last ACK of a while ago.
+    if (inflight_.frames() == 0) last_progress_ = std::chrono::steady_clock::now();
     inflight_.add(stream_id, streams_[stream_id].sequence_of(index), *size);
     XXH3_64bits_reset(hash_);
     std::uint64_t left = *size;
@@ -541,6 +691,7 @@ class SenderClient {
   std::vector<StreamState> streams_;
   std::unique_ptr<asio::ssl::context> tls_;
   asio::steady_timer wake_;
+  asio::steady_timer progress_timer_;  // the watchdog's
   std::vector<std::uint8_t> read_buffer_;
   XXH3_state_t* hash_;
   // Same on every reconnection of this run, so the receiver lets us take our
@@ -558,6 +709,13 @@ class SenderClient {
   bool reader_done_ = false;
   Status reader_status_;
   bool local_failure_ = false;
+  bool writer_done_ = false;                             // send_frames() returned
+  bool handshake_done_ = false;                          // every STREAM_OPENED arrived
+  bool reply_bytes_seen_ = false;                        // the receiver sent at least one byte
+  std::uint64_t attempt_id_ = 0;                         // a watchdog serves only its own attempt
+  std::chrono::steady_clock::time_point last_progress_;  // last byte read or written
+  bool stalled_ = false;                                 // the watchdog dropped this connection
+  Status stall_status_;
 
   // Across attempts.
   Status result_;
@@ -572,8 +730,53 @@ class SenderClient {
 
 }  // namespace
 
+Status check_streams(const std::vector<StreamSpec>& streams) {
+  for (std::size_t i = 0; i < streams.size(); ++i) {
+    const StreamSpec& spec = streams[i];
+    if (Status status = storage::validate_stream_name(spec.name); !status) {
+      return Status(ErrorCode::kBadName,
+                    fmt::format("stream name \"{}\": {} (a stream name is 1 to {} segments "
+                                "joined by '/', each 1 to {} bytes of [A-Za-z0-9._-] not "
+                                "starting with '.')",
+                                spec.name, status.message(), storage::kMaxStreamSegments,
+                                storage::kMaxSegmentBytes));
+    }
+    if (Status status = storage::validate_source_kind(spec.source_kind); !status) {
+      return Status(ErrorCode::kBadName,
+                    fmt::format("source kind \"{}\" of stream \"{}\": {}", spec.source_kind,
+                                spec.name, status.message()));
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (streams[j].name == spec.name) {
+        // The receiver would answer stream_busy, which reads as "retry".
+        return Status(ErrorCode::kBadName,
+                      fmt::format("stream name \"{}\" is given twice; each stream can be sent "
+                                  "once per connection",
+                                  spec.name));
+      }
+    }
+    std::error_code ec;
+    const auto type = std::filesystem::status(spec.folder, ec).type();
+    if (type == std::filesystem::file_type::not_found) {
+      return Status(ErrorCode::kStorageError, fmt::format("folder \"{}\" of stream \"{}\" does "
+                                                          "not exist",
+                                                          spec.folder, spec.name));
+    }
+    if (ec) {
+      return Status(ErrorCode::kStorageError, fmt::format("folder \"{}\" of stream \"{}\": {}",
+                                                          spec.folder, spec.name, ec.message()));
+    }
+    if (type != std::filesystem::file_type::directory) {
+      return Status(ErrorCode::kStorageError,
+                    fmt::format("\"{}\" (stream \"{}\") is not a folder", spec.folder, spec.name));
+    }
+  }
+  return Status::ok();
+}
+
 Result<SendSummary> send_folders(const SenderOptions& options) {
   if (options.streams.empty()) return Status(ErrorCode::kMalformed, "no stream to send");
+  if (Status status = check_streams(options.streams); !status) return status;
   std::unique_ptr<asio::ssl::context> tls;
   if (!options.tls_ca.empty()) {
     auto context = net::make_client_tls(options.tls_ca, options.tls_cert, options.tls_key);

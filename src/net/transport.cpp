@@ -1,5 +1,6 @@
 #include "net/transport.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -38,6 +39,19 @@ asio::awaitable<asio::error_code> Transport::handshake(asio::ssl::stream_base::h
     }
   }
   auto [ec] = co_await tls_->async_handshake(type, kNoThrow);
+  // TLS_ST_BEFORE: not even a ClientHello was read, so OpenSSL sent no alert
+  // of its own.
+  if (ec && type == asio::ssl::stream_base::server && peer_is_not_tls(ec) &&
+      SSL_get_state(tls_->native_handle()) == TLS_ST_BEFORE) {
+    // OpenSSL closes without a word when the first bytes do not look like
+    // TLS. A plaintext framewire sender would take that bare close for a lost
+    // connection and retry for a minute; an alert record tells it at once
+    // that this receiver requires TLS. Seven bytes always fit an empty send
+    // buffer, so this never blocks; the connection is closed right after.
+    asio::error_code ignored;
+    plain_.non_blocking(true, ignored);
+    if (!ignored) plain_.write_some(asio::buffer(kNotTlsAlert), ignored);
+  }
   co_return ec;
 }
 
@@ -51,6 +65,12 @@ asio::awaitable<std::tuple<asio::error_code, std::size_t>> Transport::write(
     asio::const_buffer bytes) {
   if (tls_) co_return co_await asio::async_write(*tls_, bytes, kNoThrow);
   co_return co_await asio::async_write(plain_, bytes, kNoThrow);
+}
+
+asio::awaitable<std::tuple<asio::error_code, std::size_t>> Transport::write_some(
+    asio::const_buffer bytes) {
+  if (tls_) co_return co_await tls_->async_write_some(bytes, kNoThrow);
+  co_return co_await plain_.async_write_some(bytes, kNoThrow);
 }
 
 void Transport::try_write_now(asio::const_buffer bytes) {
@@ -101,6 +121,22 @@ const asio::ip::tcp::socket& Transport::socket() const {
 }
 asio::any_io_executor Transport::get_executor() {
   return plain_.get_executor();
+}
+
+bool peer_is_not_tls(const asio::error_code& handshake_error) {
+  if (handshake_error.category() != asio::error::get_ssl_category()) return false;
+  const auto code = static_cast<unsigned long>(handshake_error.value());
+  if (ERR_GET_LIB(code) != ERR_LIB_SSL) return false;
+  // What OpenSSL reports when the first record header is not TLS's (its
+  // version byte is not 3): a framewire envelope, an HTTP request.
+  switch (ERR_GET_REASON(code)) {
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_HTTP_REQUEST:
+    case SSL_R_HTTPS_PROXY_REQUEST:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace framewire::net

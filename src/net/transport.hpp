@@ -3,7 +3,9 @@
 // Used on one event-loop thread; not thread-safe.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +39,9 @@ class Transport {
 
   asio::awaitable<std::tuple<asio::error_code, std::size_t>> read_some(asio::mutable_buffer into);
   asio::awaitable<std::tuple<asio::error_code, std::size_t>> write(asio::const_buffer bytes);
+  // Writes at least one byte of `bytes` (with TLS, at most one record), so a
+  // caller can see that a long write is still moving.
+  asio::awaitable<std::tuple<asio::error_code, std::size_t>> write_some(asio::const_buffer bytes);
 
   // Writes what fits without blocking, for a last word to a peer that may not
   // read (plain TCP only; TLS records cannot be written partially).
@@ -57,5 +62,15 @@ class Transport {
   asio::ip::tcp::socket plain_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;
 };
+
+// True when a failed TLS handshake failed because the peer's bytes are not
+// TLS records at all (a plaintext peer), rather than over certificates or
+// versions.
+bool peer_is_not_tls(const asio::error_code& handshake_error);
+
+// The fatal TLS alert record (unexpected_message) a TLS receiver sends, in the
+// clear, to a peer whose first bytes were not TLS: docs/PROTOCOL.md section 9.
+inline constexpr std::array<std::uint8_t, 7> kNotTlsAlert = {0x15, 0x03, 0x03, 0x00,
+                                                             0x02, 0x02, 0x0a};
 
 }  // namespace framewire::net

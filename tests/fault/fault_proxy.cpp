@@ -71,6 +71,8 @@ struct Link {
   std::uint64_t stall_at = kNeverBytes;
   Clock::time_point stall_until{};
   bool has_planned_cut = false;  // holds a cut from the plan, not executed yet
+  bool upstream_lost = false;    // the receiver's side ended or failed
+  bool held = false;             // half-closed towards the sender, never read again
   bool dead = false;
 
   bool stalled(Clock::time_point now) const { return now < stall_until; }
@@ -99,6 +101,7 @@ struct FaultProxy::Impl {
   std::atomic<std::uint64_t> refused = 0;
   std::atomic<std::uint64_t> cuts = 0;
   std::atomic<std::uint64_t> stalls = 0;
+  std::atomic<std::uint64_t> half_closes = 0;
   std::atomic<std::uint64_t> bytes_to_receiver = 0;
   std::atomic<std::uint64_t> bytes_to_sender = 0;
 
@@ -163,10 +166,8 @@ struct FaultProxy::Impl {
     if (index < static_cast<std::uint64_t>(std::max(plan.stall_connections, 0))) {
       link->stall_at = plan.stall_after;
     }
-    if (cut_at == 0) {
-      cut(*link);
-      return;
-    }
+    // A dead link is erased on the loop's next turn; a held one is kept.
+    if (cut_at == 0) cut(*link);
     links.push_back(std::move(link));
   }
 
@@ -176,6 +177,14 @@ struct FaultProxy::Impl {
     if (link.dead) return;
     ++cuts;
     link.has_planned_cut = false;
+    if (plan.half_close && !link.held) {
+      // A planned cut stands for the loss of the receiver: only its side is
+      // closed here, the sender's side is held (see hold()).
+      close_fd(link.fds[1], plan.cut_with_reset);
+      link.upstream_lost = true;
+      hold(link);
+      return;
+    }
     close_fd(link.fds[0], plan.cut_with_reset);
     close_fd(link.fds[1], plan.cut_with_reset);
     link.dead = true;
@@ -191,6 +200,19 @@ struct FaultProxy::Impl {
     link.dead = true;
   }
 
+  // Half-close mode, once the receiver's side is lost: nothing more goes to
+  // the receiver and nothing more is read from the sender; what is queued for
+  // the sender still goes out, then a FIN (settle()). The sender's socket
+  // stays open, unread, until stop().
+  void hold(Link& link) {
+    if (link.held) return;
+    link.held = true;
+    ++half_closes;
+    close_fd(link.fds[1], false);
+    break_pipe(link.pipes[0]);
+    link.pipes[1].eof = true;
+  }
+
   // Reads what `from` has into pipe `d`.
   void read_into(Link& link, int d) {
     Pipe& pipe = link.pipes[d];
@@ -203,11 +225,13 @@ struct FaultProxy::Impl {
       pipe.queue.push_back(std::move(chunk));
     } else if (got == 0) {
       pipe.eof = true;
+      if (d == 1) link.upstream_lost = true;
     } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       // A reset: what was read before still goes out (it may be the
       // receiver's ERROR), but nothing more can reach this side.
       pipe.eof = true;
       break_pipe(link.pipes[1 - d]);
+      if (d == 1) link.upstream_lost = true;
     }
   }
 
@@ -234,7 +258,10 @@ struct FaultProxy::Impl {
     const int to = link.fds[1 - d];
     const ssize_t sent = ::send(to, chunk.bytes.data() + chunk.offset, n, MSG_NOSIGNAL);
     if (sent < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) break_pipe(pipe);
+      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        break_pipe(pipe);
+        if (d == 0) link.upstream_lost = true;
+      }
       return;
     }
     const auto count = static_cast<std::size_t>(sent);
@@ -254,6 +281,7 @@ struct FaultProxy::Impl {
   // Passes a FIN on once everything before it is forwarded; a link whose
   // both directions ended is closed.
   void settle(Link& link) {
+    if (plan.half_close && link.upstream_lost && !link.dead) hold(link);
     for (int d = 0; d < 2 && !link.dead; ++d) {
       Pipe& pipe = link.pipes[d];
       if (pipe.eof && pipe.queue.empty() && !pipe.shut) {
@@ -261,7 +289,8 @@ struct FaultProxy::Impl {
         pipe.shut = true;
       }
     }
-    if (!link.dead && link.pipes[0].shut && link.pipes[1].shut) drop(link);
+    // A held link keeps the sender's socket open until stop().
+    if (!link.dead && !link.held && link.pipes[0].shut && link.pipes[1].shut) drop(link);
   }
 
   void loop() {
@@ -394,6 +423,7 @@ ProxyStats FaultProxy::stats() const {
           .refused = impl.refused.load(),
           .cuts = impl.cuts.load(),
           .stalls = impl.stalls.load(),
+          .half_closes = impl.half_closes.load(),
           .bytes_to_receiver = impl.bytes_to_receiver.load(),
           .bytes_to_sender = impl.bytes_to_sender.load()};
 }

@@ -3,9 +3,12 @@
 // injecting the faults of its FaultPlan on the way: cuts after N bytes or at
 // random points (both sockets closed, by FIN or RST), a stall (nothing
 // forwarded either way for a while), a delay on every chunk, and
-// fragmentation into 1..k byte pieces (one send() each, TCP_NODELAY). A
-// connection the receiver refuses is closed on the sender's side, which the
-// sender sees as a cut during its handshake.
+// fragmentation into 1..k byte pieces (one send() each, TCP_NODELAY), and a
+// half-close mode in which the loss of the receiver's side is answered, as
+// some middleboxes do, by a FIN to the sender while the sender's socket is
+// held open and never read again. A connection the receiver refuses is
+// closed on the sender's side, which the sender sees as a cut during its
+// handshake.
 //
 // The proxy runs a poll() loop on a thread of its own, started by start() and
 // joined by stop() or the destructor. start(), stop() and the accessors belong
@@ -44,6 +47,14 @@ struct FaultPlan {
   Direction cut_direction = Direction::kToReceiver;
   bool cut_with_reset = false;  // RST (SO_LINGER 0) instead of an orderly FIN
 
+  // Half-close mode: when a connection's receiver side is lost (the receiver
+  // closed or reset it, or a write to it failed), or a planned cut happens
+  // (which then closes only the receiver's side), the proxy forwards what it
+  // still holds for the sender, then shuts the sender's side down with a FIN
+  // and stops reading from it, keeping its socket open until stop(): the
+  // sender's writes fill the socket buffers and block.
+  bool half_close = false;
+
   // On the first `stall_connections` connections, once `stall_after` bytes
   // went to the receiver, nothing is read or forwarded either way for `stall_for`.
   std::uint64_t stall_after = kNeverBytes;
@@ -63,6 +74,7 @@ struct ProxyStats {
   std::uint64_t refused = 0;      // accepted, but the receiver did not answer
   std::uint64_t cuts = 0;         // connections cut by the plan or by cut_all()
   std::uint64_t stalls = 0;
+  std::uint64_t half_closes = 0;  // sender sides half-closed and held (half_close mode)
   std::uint64_t bytes_to_receiver = 0;
   std::uint64_t bytes_to_sender = 0;
 };

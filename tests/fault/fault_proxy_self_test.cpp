@@ -1,7 +1,9 @@
 // The fault proxy itself, against a plain TCP sink on loopback: a cut after N
 // bytes delivers exactly N bytes, fragmented and delayed bytes arrive whole
-// and in order, a stall holds bytes back and then lets them through, and a
-// connection the upstream refuses is closed. Without these the transfer tests
+// and in order, a stall holds bytes back and then lets them through, a
+// connection the upstream refuses is closed, and in half-close mode the loss
+// of the upstream reaches the client as a FIN on a socket that is then never
+// read again. Without these the transfer tests
 // could pass because the proxy injected nothing.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -10,8 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <future>
 #include <random>
 #include <thread>
@@ -66,6 +70,24 @@ class Sink {
     }
     ::close(fd);
     return bytes;
+  }
+
+  // Accepts one connection, reads `count` bytes (or to its end) and closes it.
+  void read_then_close(std::size_t count) const {
+    pollfd listening{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&listening, 1, 30'000) <= 0) return;
+    const int fd = ::accept(fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    std::size_t got = 0;
+    std::uint8_t buffer[4096];
+    while (got < count) {
+      pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+      if (::poll(&readable, 1, 30'000) <= 0) break;
+      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      got += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
   }
 
  private:
@@ -221,6 +243,45 @@ TEST(FaultProxySelf, CutAllClosesOpenConnections) {
   ::close(fd);
   EXPECT_EQ(received.get(), bytes);
   EXPECT_EQ(proxy.stats().cuts, 1U);
+}
+
+TEST(FaultProxySelf, HalfCloseAnswersUpstreamLossWithAFinAndStopsReading) {
+  Sink sink;
+  FaultProxy proxy(sink.port(), FaultPlan{.half_close = true});
+  ASSERT_EQ(proxy.start(), "");
+  auto upstream = std::async(std::launch::async, [&] { sink.read_then_close(1000); });
+  const int fd = connect_to(proxy.port());
+  ASSERT_GE(fd, 0);
+  const auto bytes = random_bytes(1000, 8);
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), 1000);
+  upstream.get();
+
+  // The upstream closed: the client reads an orderly end of stream.
+  pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&readable, 1, 30'000), 1);
+  std::uint8_t byte = 0;
+  EXPECT_EQ(::recv(fd, &byte, 1, 0), 0);
+
+  // Its socket stays open but unread: writes are accepted until the buffers
+  // are full, then block, and never fail.
+  const auto chunk = random_bytes(64 * 1024, 9);
+  std::uint64_t written = 0;
+  bool blocked = false;
+  while (written < (std::uint64_t{256} << 20)) {
+    pollfd writable{.fd = fd, .events = POLLOUT, .revents = 0};
+    if (::poll(&writable, 1, 1000) == 0) {
+      blocked = true;
+      break;
+    }
+    const ssize_t n = ::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) continue;
+    ASSERT_GT(n, 0) << "send failed: " << std::strerror(errno);
+    written += static_cast<std::uint64_t>(n);
+  }
+  EXPECT_TRUE(blocked) << written << " bytes written and still not blocked";
+  ::close(fd);
+  EXPECT_EQ(proxy.stats().half_closes, 1U);
+  EXPECT_EQ(proxy.stats().bytes_to_receiver, 1000U);
 }
 
 }  // namespace
