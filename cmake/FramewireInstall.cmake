@@ -16,8 +16,11 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/framewireConfigVers
 file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/framewireConfig.cmake
      "include(CMakeFindDependencyMacro)\n"
      "find_dependency(Threads)\nfind_dependency(fmt)\nfind_dependency(spdlog)\n"
-     # framewire_capture's imported targets, recreated the way src/CMakeLists.txt makes them
+     "find_dependency(nlohmann_json)\nfind_dependency(OpenSSL 3)\n"
+     # imported targets from pkg-config and of framewire_capture, recreated the way the
+     # top-level and src/ CMakeLists.txt make them
      "find_dependency(PNG)\nfind_dependency(PkgConfig)\n"
+     "pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)\n"
      "pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)\n"
      "pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale "
      "libavdevice libavutil)\n"

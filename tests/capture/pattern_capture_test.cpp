@@ -93,6 +93,21 @@ TEST(PatternCapture, DurationLimitEndsIt) {
   EXPECT_LT(seconds_since(start), 10.0);
 }
 
+TEST(PatternCapture, AConsumerThatFellBehindGetsNoBurst) {
+  // 10 fps. After a 500 ms stall the late frame comes at once, and the one after it a full
+  // period later: the schedule restarts instead of replaying the five missed slots.
+  auto capture = open_or_die("testsrc:64x48@10", {});
+  ASSERT_TRUE(capture);
+  ASSERT_TRUE(capture->next().is_ok());
+  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(capture->next().is_ok());
+  const auto start = Clock::now();
+  Result<std::optional<CapturedFrame>> third = capture->next();
+  ASSERT_TRUE(third.is_ok() && third->has_value());
+  EXPECT_GE(seconds_since(start), 0.08);
+  EXPECT_EQ((*third)->index, 2u) << "frame numbers stay consecutive";
+}
+
 TEST(PatternCapture, StopFromAnotherThreadEndsABlockedNext) {
   // At 0.2 fps the second frame is 5 s away; stop() must end that wait at once.
   auto capture = open_or_die("testsrc:64x48@0.2", {});
