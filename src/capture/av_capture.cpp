@@ -5,7 +5,6 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
-#include <libavcodec/bsf.h>
 #include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
 #include <libavutil/pixdesc.h>
@@ -17,6 +16,7 @@ extern "C" {
 #include <vector>
 
 #include "capture/capture_control.hpp"
+#include "capture/mjpeg_completer.hpp"
 
 namespace framewire::capture {
 namespace {
@@ -35,9 +35,6 @@ struct PacketFreer {
 };
 struct SwsFreer {
   void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-struct BsfFreer {
-  void operator()(AVBSFContext* b) const { av_bsf_free(&b); }
 };
 
 std::string av_error_text(int error) {
@@ -118,7 +115,6 @@ class AvCapture final : public Capture {
   // Waits until the frame with timestamp `pts` is due; false when the wait was interrupted.
   bool pace(std::int64_t pts);
   Status convert(const AVFrame& picture, Image& image);
-  Status complete_jpeg(std::vector<std::uint8_t>& bytes);
   std::optional<CapturedFrame> finish(decltype(CapturedFrame::content) content) {
     CapturedFrame frame;
     frame.index = index_++;
@@ -136,7 +132,7 @@ class AvCapture final : public Capture {
   std::unique_ptr<AVFrame, FrameFreer> picture_;
   std::unique_ptr<AVPacket, PacketFreer> packet_;
   std::unique_ptr<SwsContext, SwsFreer> sws_;
-  std::unique_ptr<AVBSFContext, BsfFreer> jpeg_fixer_;
+  MjpegCompleter mjpeg_;
   int stream_ = -1;
   AVRational time_base_{1, 1};
   AVRational frame_rate_{0, 1};
@@ -287,7 +283,8 @@ Result<std::optional<CapturedFrame>> AvCapture::next_packet() {
   encoded.bytes.assign(packet_->data, packet_->data + packet_->size);
   encoded.extension = info_.packet_extension;
   if (format_->streams[stream_]->codecpar->codec_id == AV_CODEC_ID_MJPEG) {
-    if (Status fixed = complete_jpeg(encoded.bytes); !fixed) return fixed;
+    if (Status fixed = mjpeg_.complete(encoded.bytes); !fixed)
+      return av_status(spec_, fixed.message(), 0);
   }
   return finish(std::move(encoded));
 }
@@ -356,57 +353,7 @@ Status AvCapture::convert(const AVFrame& picture, Image& image) {
   return Status::ok();
 }
 
-Status AvCapture::complete_jpeg(std::vector<std::uint8_t>& bytes) {
-  if (jpeg_has_huffman_tables(bytes)) return Status::ok();
-  if (!jpeg_fixer_) {
-    const AVBitStreamFilter* filter = av_bsf_get_by_name("mjpeg2jpeg");
-    AVBSFContext* raw = nullptr;
-    if (filter == nullptr || av_bsf_alloc(filter, &raw) < 0) {
-      return av_status(spec_, "this FFmpeg has no mjpeg2jpeg filter", 0);
-    }
-    jpeg_fixer_.reset(raw);
-    avcodec_parameters_copy(jpeg_fixer_->par_in, format_->streams[stream_]->codecpar);
-    jpeg_fixer_->time_base_in = time_base_;
-    if (const int error = av_bsf_init(jpeg_fixer_.get()); error < 0) {
-      return av_status(spec_, "cannot set up mjpeg2jpeg", error);
-    }
-  }
-  std::unique_ptr<AVPacket, PacketFreer> packet(av_packet_alloc());
-  if (!packet || av_new_packet(packet.get(), static_cast<int>(bytes.size())) < 0) {
-    return av_status(spec_, "out of memory", 0);
-  }
-  std::copy(bytes.begin(), bytes.end(), packet->data);
-  int error = av_bsf_send_packet(jpeg_fixer_.get(), packet.get());
-  if (error >= 0) error = av_bsf_receive_packet(jpeg_fixer_.get(), packet.get());
-  if (error < 0) return av_status(spec_, "cannot complete an MJPEG frame", error);
-  bytes.assign(packet->data, packet->data + packet->size);
-  return Status::ok();
-}
-
 }  // namespace
-
-bool jpeg_has_huffman_tables(std::span<const std::uint8_t> data) {
-  constexpr std::uint8_t kDht = 0xC4;
-  constexpr std::uint8_t kSos = 0xDA;
-  std::size_t i = 2;  // after SOI
-  while (i + 1 < data.size()) {
-    if (data[i] != 0xFF) return false;  // not at a marker: give up, let the bsf fix it
-    const std::uint8_t marker = data[i + 1];
-    if (marker == 0xFF) {  // fill byte
-      ++i;
-      continue;
-    }
-    if (marker == kDht) return true;
-    if (marker == kSos) return false;
-    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // markers without a length
-      i += 2;
-      continue;
-    }
-    if (i + 3 >= data.size()) return false;
-    i += 2 + ((static_cast<std::size_t>(data[i + 2]) << 8) | data[i + 3]);
-  }
-  return false;
-}
 
 Result<std::unique_ptr<Capture>> open_av_capture(const CaptureSpec& spec,
                                                  const CaptureOptions& options) {

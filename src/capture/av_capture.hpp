@@ -2,15 +2,14 @@
 // with libavdevice's "video4linux2" input, reads a camera; libavcodec decodes and libswscale
 // converts each picture to an Image (kRgb8/kBgr8, or kGray8/kGray16 for grey video); or, with
 // CaptureOptions::packets, the compressed packets are passed through untouched except that an
-// MJPEG frame without Huffman tables (AVI and most USB cameras leave them out) gets the
-// standard ones, so every packet is a JPEG file any decoder reads.
+// MJPEG frame without Huffman tables gets the standard ones (mjpeg_completer.hpp), so every
+// packet is a JPEG file any decoder reads.
 // Files are paced by their timestamps; cameras deliver at their own rate. Threads as in
 // capture.hpp.
 #pragma once
 
 #include <cstdint>
 #include <memory>
-#include <span>
 
 #include "capture/capture.hpp"
 #include "capture/capture_spec.hpp"
@@ -21,8 +20,5 @@ namespace framewire::capture {
 // video stream, no decoder, packets asked of a codec whose packets are not whole pictures).
 Result<std::unique_ptr<Capture>> open_av_capture(const CaptureSpec& spec,
                                                  const CaptureOptions& options);
-
-// True when the JPEG in `data` defines Huffman tables (a DHT segment) before its first scan.
-bool jpeg_has_huffman_tables(std::span<const std::uint8_t> data);
 
 }  // namespace framewire::capture

@@ -9,11 +9,8 @@
 #include <filesystem>
 #include <thread>
 
-#include "capture/av_capture.hpp"
 #include "capture/capture.hpp"
 #include "capture/frame_tag.hpp"
-#include "capture/jpeg_encoder.hpp"
-#include "capture/test_pattern.hpp"
 #include "image_decode.hpp"
 #include "support/temp_dir.hpp"
 #include "video_writer.hpp"
@@ -177,27 +174,6 @@ TEST_F(FileCapture, MissingAndNonVideoFilesAreRefused) {
   std::fputs("not a video\n", file);
   std::fclose(file);
   EXPECT_FALSE(open_capture("file:" + text).is_ok());
-}
-
-TEST(JpegHuffmanTables, FoundInOurJpegsAndMissedWhenStripped) {
-  Image image(64, 48, PixelFormat::kRgb8);
-  render_testsrc(1, image);
-  std::vector<std::uint8_t> jpeg;
-  ASSERT_TRUE(encode_jpeg(image.view(), 90, jpeg).is_ok());
-  EXPECT_TRUE(jpeg_has_huffman_tables(jpeg));
-  // Drop every DHT segment, as AVI MJPEG and USB cameras do.
-  std::vector<std::uint8_t> stripped(jpeg.begin(), jpeg.begin() + 2);
-  std::size_t i = 2;
-  while (i + 4 <= jpeg.size() && jpeg[i + 1] != 0xDA) {
-    const std::size_t length = 2 + ((std::size_t{jpeg[i + 2]} << 8) | jpeg[i + 3]);
-    if (jpeg[i + 1] != 0xC4)
-      stripped.insert(stripped.end(), jpeg.begin() + i, jpeg.begin() + i + length);
-    i += length;
-  }
-  stripped.insert(stripped.end(), jpeg.begin() + i, jpeg.end());
-  ASSERT_LT(stripped.size(), jpeg.size());
-  EXPECT_FALSE(jpeg_has_huffman_tables(stripped));
-  EXPECT_FALSE(jpeg_has_huffman_tables({}));
 }
 
 // v4l2: needs a camera. Where /dev/video0 exists, a few frames must come through.
