@@ -2,9 +2,10 @@
 # functions. Callers use `set -euo pipefail` themselves.
 #
 #   FRAMEWIRE_ROOT          the repository (derived from this file's location)
-#   fw_build_dir [--sanitize]
+#   fw_build_dir [--sanitize|--tsan]
 #                           build folder: $FRAMEWIRE_BUILD_DIR or build/; with --sanitize
-#                           $FRAMEWIRE_ASAN_BUILD_DIR or build-asan/
+#                           $FRAMEWIRE_ASAN_BUILD_DIR or build-asan/; with --tsan
+#                           $FRAMEWIRE_TSAN_BUILD_DIR or build-tsan/
 #   fw_log MSG...           progress line on stderr, prefixed with the calling script's name
 #   fw_die MSG...           fw_log and exit 1
 #   fw_now_ns               monotonic-enough wall clock in nanoseconds (date +%s%N)
@@ -29,11 +30,11 @@ fw_die() {
 }
 
 fw_build_dir() {
-  if [[ "${1:-}" == "--sanitize" ]]; then
-    echo "${FRAMEWIRE_ASAN_BUILD_DIR:-$FRAMEWIRE_ROOT/build-asan}"
-  else
-    echo "${FRAMEWIRE_BUILD_DIR:-$FRAMEWIRE_ROOT/build}"
-  fi
+  case "${1:-}" in
+    --sanitize) echo "${FRAMEWIRE_ASAN_BUILD_DIR:-$FRAMEWIRE_ROOT/build-asan}" ;;
+    --tsan) echo "${FRAMEWIRE_TSAN_BUILD_DIR:-$FRAMEWIRE_ROOT/build-tsan}" ;;
+    *) echo "${FRAMEWIRE_BUILD_DIR:-$FRAMEWIRE_ROOT/build}" ;;
+  esac
 }
 
 fw_now_ns() { date +%s%N; }

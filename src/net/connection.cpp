@@ -73,6 +73,21 @@ std::function<void()> Connection::evictor() {
   };
 }
 
+template <typename Job>
+asio::awaitable<void> Connection::on_pool(Job job) {
+  busy_ = true;
+  // The job gets the session and the reply buffer, and nothing else of the
+  // connection: the rest stays the loop's while the job runs.
+  co_await run_on(pool_, [session = session_.get(), &out = out_, job = std::move(job)]() mutable {
+    job(*session, out);
+  });
+  busy_ = false;
+  // run_on resumed us through a post to the loop, which orders the job's
+  // writes before these reads; from here on the deadlines use the copies.
+  handshaken_ = session_->handshake_done();
+  last_progress_ = session_->last_progress();
+}
+
 asio::awaitable<bool> Connection::secure() {
   if (!transport_.is_tls()) {
     session_ = std::make_unique<ReceiverSession>(session_context_, peer_, std::nullopt, evictor());
@@ -103,9 +118,8 @@ asio::awaitable<void> Connection::run() {
   }
   while (!peer_gone && !session_->closed()) {
     if (stopping_) {
-      busy_ = true;
-      co_await run_on(pool_, [this] { session_->shut_down(out_); });
-      busy_ = false;
+      co_await on_pool(
+          [](ReceiverSession& session, protocol::ByteBuffer& out) { session.shut_down(out); });
       break;
     }
     auto [ec, n] = co_await transport_.read_some(asio::buffer(buffer));
@@ -117,10 +131,10 @@ asio::awaitable<void> Connection::run() {
                                         : "connection lost: " + ec.message();
       break;
     }
-    busy_ = true;
-    co_await run_on(pool_,
-                    [this, data = std::span(buffer.data(), n)] { session_->consume(data, out_); });
-    busy_ = false;
+    co_await on_pool(
+        [data = std::span(buffer.data(), n)](ReceiverSession& session, protocol::ByteBuffer& out) {
+          session.consume(data, out);
+        });
     if (!co_await write_out()) {
       peer_gone = true;
       reason = !expired_reason_.empty() ? expired_reason_ : "connection lost while writing";
@@ -140,8 +154,13 @@ asio::awaitable<void> Connection::run() {
       .reason = reason};
   done_ = true;
   watchdog_.cancel();
-  // Destroying the session may remove a temporary file: storage pool, not here.
-  co_await run_on(pool_, [this] { session_.reset(); });
+  // Destroying the session may remove a temporary file: storage pool, not
+  // here. The loop gives the pointer up before the pool starts, so nothing
+  // running on the loop meanwhile (admission asking handshaken(), an
+  // eviction reaching expire()) can see a session being destroyed. The
+  // owner stays a local of this coroutine, not a capture (see run_on.hpp).
+  std::unique_ptr<ReceiverSession> ending = std::move(session_);
+  co_await run_on(pool_, [&ending] { ending.reset(); });
   transport_.close();
   on_closed_(*this, report);
 }
@@ -200,17 +219,15 @@ asio::awaitable<void> Connection::watch_deadlines() {
     co_await watchdog_.async_wait(kNoThrow);
     if (done_) break;
     const auto now = std::chrono::steady_clock::now();
-    const bool handshaken = session_ && session_->handshake_done();
     if (stopping_ && now - stop_requested_at_ > settings_.shutdown_grace) {
       expire("receiver stopped before the peer finished");
     } else if (busy_) {
       continue;  // the receiver is the slow one; not the peer's fault
-    } else if (!handshaken && now - started_ > settings_.handshake_timeout) {
+    } else if (!handshaken_ && now - started_ > settings_.handshake_timeout) {
       expire(fmt::format("no HELLO within {} ms", settings_.handshake_timeout.count()));
-    } else if (handshaken && !writing_ &&
-               now - session_->last_progress() > settings_.idle_timeout) {
+    } else if (handshaken_ && !writing_ && now - last_progress_ > settings_.idle_timeout) {
       expire(fmt::format("no progress for {} ms", settings_.idle_timeout.count()));
-    } else if (handshaken && writing_ && now - session_->last_progress() > settings_.idle_timeout) {
+    } else if (handshaken_ && writing_ && now - last_progress_ > settings_.idle_timeout) {
       expire(fmt::format("peer did not read for {} ms", settings_.idle_timeout.count()));
     }
   }

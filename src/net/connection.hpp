@@ -2,6 +2,15 @@
 // its ReceiverSession (which runs on the storage pool), enforces the handshake
 // and idle deadlines, and closes politely. Lives on the receiver's io_context
 // thread; owned by shared_ptr while its coroutines run.
+//
+// Threads: every member, the `session_` pointer included, belongs to the loop
+// thread, and every public function is for the loop thread only. The session
+// object itself is handed to the storage pool for one job at a time
+// (consume, shut_down, and finally its destruction); while a job runs the
+// loop does not touch the session, and it learns what the job changed
+// (handshake done, last progress) by copying it into its own members when
+// the job has returned. The one call from another thread is the evictor
+// (see evictor()), which only posts to the loop.
 #pragma once
 
 #include <atomic>
@@ -57,8 +66,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& peer() const { return peer_; }
   const asio::ip::address& address() const { return address_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
-  // True once the peer's HELLO was accepted.
-  bool handshaken() const { return session_ && session_->handshake_done(); }
+  // True once the peer's HELLO was accepted; stays true after the session is gone.
+  bool handshaken() const { return handshaken_; }
 
  private:
   asio::awaitable<void> watch_deadlines();
@@ -68,6 +77,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> secure();
   std::function<void()> evictor();
   void expire(const std::string& why);
+  // Runs `job(session)` on the storage pool; afterwards copies into the
+  // loop's members what the deadlines need from the session.
+  template <typename Job>
+  asio::awaitable<void> on_pool(Job job);
 
   std::string peer_;  // before transport_: initialised from the socket first
   asio::ip::address address_;
@@ -76,11 +89,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SessionContext& session_context_;
   ConnectionSettings settings_;
   OnClosed on_closed_;
+  // Only the loop reads or writes the pointer; it is moved out before the
+  // session is destroyed on the pool, so it is never left dangling.
   std::unique_ptr<ReceiverSession> session_;
-  protocol::ByteBuffer out_;
+  protocol::ByteBuffer out_;  // filled by a pool job, written and cleared by the loop
   asio::steady_timer watchdog_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point stop_requested_at_{};
+  // The session's state as of its last pool job (see on_pool).
+  bool handshaken_ = false;
+  std::chrono::steady_clock::time_point last_progress_{};
   bool busy_ = false;     // the session is working on the storage pool
   bool writing_ = false;  // an async_write is pending
   bool stopping_ = false;

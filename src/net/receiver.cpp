@@ -17,6 +17,7 @@
 
 #include "net/address.hpp"
 #include "net/connection.hpp"
+#include "net/keepalive.hpp"
 #include "net/stream_registry.hpp"
 #include "net/tls_context.hpp"
 #include "storage/stream_store.hpp"
@@ -77,6 +78,9 @@ struct Receiver::Impl {
         continue;
       }
       socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      // A sender that vanished without closing (power cut, cable) would
+      // otherwise hold its streams until a deadline notices.
+      net::enable_keepalive(socket);
       auto connection = std::make_shared<net::Connection>(
           std::move(socket), tls.get(), pool, session_context, connection_settings,
           [this](net::Connection& closed, const net::ConnectionReport& report) {
