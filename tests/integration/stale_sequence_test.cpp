@@ -15,10 +15,13 @@ namespace framewire::test {
 namespace {
 
 using StaleSequence = HostileFixture;
+using Reply = RawClient::Reply;
 
 // OPEN_STREAM `name` as id 1 on `client`; the STREAM_OPENED it got.
 std::optional<protocol::StreamOpened> open(RawClient& client, const std::string& name) {
-  if (!client.send(encode(protocol::OpenStream{.stream_id = 1, .name = name}))) return {};
+  if (!client.send(
+          encode(protocol::OpenStream{.stream_id = 1, .name = name, .source_kind = "visible"})))
+    return {};
   const Reply reply = client.next();
   if (const auto* opened = reply.as<protocol::StreamOpened>()) return *opened;
   ADD_FAILURE() << "OPEN_STREAM answered with " << reply.describe();
