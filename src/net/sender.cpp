@@ -12,9 +12,6 @@
 #include "framewire/sender.hpp"
 
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -38,6 +35,7 @@
 #include "net/address.hpp"
 #include "net/file_reader.hpp"
 #include "net/inflight_frames.hpp"
+#include "net/keepalive.hpp"
 #include "net/tls_context.hpp"
 #include "net/transport.hpp"
 #include "protocol/message_decoder.hpp"
@@ -55,22 +53,6 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t kBatchBytes = 512 * 1024;
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
 constexpr std::string_view kAgent = "framewire/0.1.0";
-
-// TCP keepalive on the sender's socket: probes after 30 s of silence, every
-// 10 s, 3 unanswered and the kernel ends the connection. Best effort: a knob
-// the kernel refuses is left as it was. (To be replaced by the receiver's
-// shared helper, net/keepalive.hpp, once it lands.)
-void enable_keepalive(asio::ip::tcp::socket& socket) {
-  const int fd = socket.native_handle();
-  const int on = 1;
-  const int idle_s = 30;
-  const int interval_s = 10;
-  const int probes = 3;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s, sizeof idle_s);
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval_s, sizeof interval_s);
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
-}
 
 // The first bytes a plaintext sender got back are a TLS record header (alert
 // 0x15 or handshake 0x16, version 3.x), where a framewire receiver starts with
@@ -300,7 +282,7 @@ class SenderClient {
     socket.set_option(asio::ip::tcp::no_delay(true), ignored);
     // A receiver that vanishes while nothing is in flight is found by the
     // kernel too (and NAT state stays alive).
-    enable_keepalive(socket);
+    net::enable_keepalive(socket);
     // From here on the receiver owes us an answer: the watchdog's clock runs.
     last_progress_ = std::chrono::steady_clock::now();
     if (!tls_) {
