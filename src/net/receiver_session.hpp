@@ -4,8 +4,9 @@
 // which keeps this part testable and fuzzable byte by byte.
 //
 // Threading: one thread at a time (the receiver calls it on its storage pool,
-// since it performs blocking file I/O). last_progress() may be read from any
-// thread.
+// since it performs blocking file I/O). The connection copies
+// handshake_done() and last_progress() onto its loop after each consume() or
+// shut_down(); nothing reads them while a call runs.
 #pragma once
 
 #include <atomic>
