@@ -95,12 +95,7 @@ class AvCapture final : public Capture {
   Result<std::optional<CapturedFrame>> next() override;
   void stop() override { control_.stop(); }
   const CaptureInfo& info() const override { return info_; }
-  void recycle(CapturedFrame&& frame) override {
-    constexpr std::size_t kMaxSpares = 4;
-    if (auto* image = std::get_if<Image>(&frame.content); image && spare_.size() < kMaxSpares) {
-      spare_.push_back(std::move(*image));
-    }
-  }
+  void recycle(CapturedFrame&& frame) override { spare_.give(std::move(frame)); }
 
  private:
   static int on_interrupt(void* self) {
@@ -143,7 +138,7 @@ class AvCapture final : public Capture {
   bool pacing_started_ = false;
   std::int64_t first_pts_ = 0;
   CaptureControl::Clock::time_point origin_;
-  std::vector<Image> spare_;
+  SpareImages spare_;
 };
 
 Status AvCapture::open() {
@@ -315,11 +310,7 @@ Result<std::optional<CapturedFrame>> AvCapture::next_image() {
     av_frame_unref(picture_.get());
     return std::optional<CapturedFrame>();
   }
-  Image image;
-  if (!spare_.empty()) {
-    image = std::move(spare_.back());
-    spare_.pop_back();
-  }
+  Image image = spare_.take();
   const Status converted = convert(*picture_, image);
   av_frame_unref(picture_.get());
   if (!converted) return converted;

@@ -44,6 +44,29 @@ struct CapturedFrame {
   std::variant<Image, EncodedPacket, source::FrameFile> content;
 };
 
+// Images handed back through Capture::recycle(), reused for later frames so that a steady
+// stream allocates nothing per frame. Part of one capture; used on its capture thread only.
+class SpareImages {
+ public:
+  // A spare image, or an empty one when there is none.
+  Image take() {
+    if (spares_.empty()) return Image();
+    Image image = std::move(spares_.back());
+    spares_.pop_back();
+    return image;
+  }
+  // Keeps the frame's image (if it has one) unless enough are kept already.
+  void give(CapturedFrame&& frame) {
+    if (auto* image = std::get_if<Image>(&frame.content); image && spares_.size() < kMaxSpares) {
+      spares_.push_back(std::move(*image));
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMaxSpares = 4;
+  std::vector<Image> spares_;
+};
+
 enum class CaptureKind { kTestsrc, kIrsrc, kFile, kV4l2, kFollow };
 enum class FrameContent { kImage, kPacket, kFile };
 

@@ -28,11 +28,7 @@ class PatternCapture final : public Capture {
   Result<std::optional<CapturedFrame>> next() override {
     if (!control_.may_capture(index_)) return std::optional<CapturedFrame>();
     if (pace_ && !pacer_.wait(control_)) return std::optional<CapturedFrame>();
-    Image image;
-    if (!spare_.empty()) {
-      image = std::move(spare_.back());
-      spare_.pop_back();
-    }
+    Image image = spare_.take();
     image.reset(info_.width, info_.height, info_.format);
     if (info_.kind == CaptureKind::kIrsrc) {
       render_irsrc(index_, image);
@@ -49,12 +45,7 @@ class PatternCapture final : public Capture {
   void stop() override { control_.stop(); }
   const CaptureInfo& info() const override { return info_; }
 
-  void recycle(CapturedFrame&& frame) override {
-    constexpr std::size_t kMaxSpares = 4;
-    if (auto* image = std::get_if<Image>(&frame.content); image && spare_.size() < kMaxSpares) {
-      spare_.push_back(std::move(*image));
-    }
-  }
+  void recycle(CapturedFrame&& frame) override { spare_.give(std::move(frame)); }
 
  private:
   CaptureInfo info_;
@@ -62,7 +53,7 @@ class PatternCapture final : public Capture {
   FramePacer pacer_;
   bool pace_;
   std::uint64_t index_ = 0;
-  std::vector<Image> spare_;
+  SpareImages spare_;
 };
 
 }  // namespace
