@@ -58,8 +58,10 @@ bool model_stream_name(std::string_view name) {
   if (name.empty() || name.size() > 1024) return false;
   const auto segments = split_segments(name);
   if (segments.size() > 16) return false;
-  for (const auto s : segments) {
-    if (!model_segment(s)) return false;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (!model_segment(segments[i])) return false;
+    // Below the first segment, "manifest.jsonl" is a stream's manifest file.
+    if (i > 0 && segments[i] == "manifest.jsonl") return false;
   }
   return true;
 }
