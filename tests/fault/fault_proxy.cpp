@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -30,6 +32,13 @@ constexpr std::size_t kReadBytes = 64 * 1024;
 // A direction stops reading once this much waits to be forwarded, so a slow
 // (delayed, fragmented, stalled) side pushes back on the fast one.
 constexpr std::size_t kMaxQueuedBytes = 1024 * 1024;
+// Defaults of a throttled direction (FaultPlan::rate_*): the bucket holds
+// 1/50 s of the rate, the proxy wakes for at least 1/200 s of it, and reads
+// ahead 1/10 s of it (at least kMinRateQueue).
+constexpr std::uint64_t kBurstPerSecond = 50;
+constexpr std::uint64_t kQuantumPerSecond = 200;
+constexpr std::uint64_t kQueuePerSecond = 10;
+constexpr std::uint64_t kMinRateQueue = 16 * 1024;
 constexpr int kIdlePollMs = 200;
 
 void close_fd(int& fd, bool reset) {
@@ -48,6 +57,63 @@ void set_nodelay(int fd) {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+// A token bucket: `rate` bytes per second, at most `capacity` bytes held.
+// Starts full. Rate 0: unlimited (every method then lets everything through).
+class Bucket {
+ public:
+  Bucket() = default;
+  Bucket(std::uint64_t rate, std::uint64_t burst) : rate_(static_cast<double>(rate)) {
+    if (rate == 0) return;
+    const std::uint64_t capacity =
+        burst > 0 ? burst : std::max<std::uint64_t>(rate / kBurstPerSecond, 1);
+    capacity_ = static_cast<double>(capacity);
+    quantum_ = std::clamp<std::uint64_t>(rate / kQuantumPerSecond, 1, capacity);
+    tokens_ = capacity_;
+    refilled_ = Clock::now();
+  }
+
+  bool limited() const { return rate_ > 0; }
+
+  // Whole bytes that may go now.
+  std::size_t available(Clock::time_point now) {
+    if (!limited()) return std::numeric_limits<std::size_t>::max();
+    refill(now);
+    return static_cast<std::size_t>(tokens_);
+  }
+
+  // Bytes worth waking up for when `pending` bytes wait: a quantum, or all
+  // of them when fewer.
+  std::size_t wanted(std::size_t pending) const { return std::min(pending, quantum_); }
+
+  // When `bytes` (<= the capacity) will be available.
+  Clock::time_point ready_at(std::size_t bytes, Clock::time_point now) {
+    refill(now);
+    const double missing = static_cast<double>(bytes) - tokens_;
+    if (missing <= 0) return now;
+    return now + std::chrono::duration_cast<Clock::duration>(
+                     std::chrono::duration<double>(missing / rate_));
+  }
+
+  void take(std::size_t bytes) {
+    if (limited()) tokens_ = std::max(0.0, tokens_ - static_cast<double>(bytes));
+  }
+
+ private:
+  void refill(Clock::time_point now) {
+    const double seconds = std::chrono::duration<double>(now - refilled_).count();
+    if (seconds > 0) {
+      tokens_ = std::min(capacity_, tokens_ + rate_ * seconds);
+      refilled_ = now;
+    }
+  }
+
+  double rate_ = 0;
+  double capacity_ = 0;
+  std::size_t quantum_ = 1;
+  double tokens_ = 0;
+  Clock::time_point refilled_{};
+};
+
 struct Chunk {
   Clock::time_point release;
   std::vector<std::uint8_t> bytes;
@@ -60,8 +126,9 @@ struct Pipe {
   std::size_t queued = 0;
   std::uint64_t forwarded = 0;
   std::uint64_t cut_at = kNeverBytes;
-  bool eof = false;   // the source said FIN
-  bool shut = false;  // the FIN was passed on
+  bool eof = false;        // the source said FIN
+  bool shut = false;       // the FIN was passed on
+  bool throttled = false;  // waiting for tokens (counted once per wait)
   bool released() const { return !queue.empty() && queue.front().release <= Clock::now(); }
 };
 
@@ -92,6 +159,9 @@ struct FaultProxy::Impl {
   std::atomic<std::uint64_t> cut_requests = 0;
   std::uint64_t cut_requests_seen = 0;
   std::vector<std::unique_ptr<Link>> links;
+  // [0] towards the receiver, [1] towards the sender; shared by every link.
+  Bucket buckets[2];
+  std::size_t read_ahead[2] = {kMaxQueuedBytes, kMaxQueuedBytes};
   std::uint64_t accepted = 0;
   // Cut points not handed out yet, next first; a connection that ends before
   // reaching its cut point gives it back, so every planned cut happens.
@@ -104,12 +174,22 @@ struct FaultProxy::Impl {
   std::atomic<std::uint64_t> half_closes = 0;
   std::atomic<std::uint64_t> bytes_to_receiver = 0;
   std::atomic<std::uint64_t> bytes_to_sender = 0;
+  std::atomic<std::uint64_t> throttle_waits = 0;
 
   Impl(std::uint16_t upstream, FaultPlan fault_plan)
       : upstream_port(upstream), plan(std::move(fault_plan)), random(plan.seed) {
     pending_cuts.assign(plan.cut_after.begin(), plan.cut_after.end());
     for (int i = 0; i < plan.random_cuts; ++i) {
       pending_cuts.push_back(draw(plan.random_cut_min, plan.random_cut_max));
+    }
+    const std::uint64_t rates[2] = {plan.rate_to_receiver, plan.rate_to_sender};
+    for (int d = 0; d < 2; ++d) {
+      if (rates[d] == 0) continue;
+      buckets[d] = Bucket(rates[d], plan.rate_burst);
+      const std::uint64_t queue = plan.rate_queue > 0
+                                      ? plan.rate_queue
+                                      : std::max(rates[d] / kQueuePerSecond, kMinRateQueue);
+      read_ahead[d] = static_cast<std::size_t>(std::min<std::uint64_t>(queue, kMaxQueuedBytes));
     }
   }
 
@@ -217,7 +297,9 @@ struct FaultProxy::Impl {
   void read_into(Link& link, int d) {
     Pipe& pipe = link.pipes[d];
     Chunk chunk{.release = Clock::now() + plan.chunk_delay, .bytes = {}, .offset = 0};
-    chunk.bytes.resize(kReadBytes);
+    // A throttled direction reads no further ahead than its bottleneck buffer.
+    chunk.bytes.resize(std::min(kReadBytes, read_ahead[d] - std::min(read_ahead[d], pipe.queued)));
+    if (chunk.bytes.empty()) return;
     const ssize_t got = ::recv(link.fds[d], chunk.bytes.data(), chunk.bytes.size(), 0);
     if (got > 0) {
       chunk.bytes.resize(static_cast<std::size_t>(got));
@@ -255,6 +337,8 @@ struct FaultProxy::Impl {
     if (d == 0 && link.stall_at != kNeverBytes) {
       n = static_cast<std::size_t>(std::min<std::uint64_t>(n, link.stall_at - pipe.forwarded));
     }
+    n = std::min(n, buckets[d].available(Clock::now()));
+    if (n == 0) return;
     const int to = link.fds[1 - d];
     const ssize_t sent = ::send(to, chunk.bytes.data() + chunk.offset, n, MSG_NOSIGNAL);
     if (sent < 0) {
@@ -265,6 +349,7 @@ struct FaultProxy::Impl {
       return;
     }
     const auto count = static_cast<std::size_t>(sent);
+    buckets[d].take(count);
     chunk.offset += count;
     pipe.queued -= count;
     pipe.forwarded += count;
@@ -291,6 +376,23 @@ struct FaultProxy::Impl {
     }
     // A held link keeps the sender's socket open until stop().
     if (!link.dead && !link.held && link.pipes[0].shut && link.pipes[1].shut) drop(link);
+  }
+
+  // A throttled pipe with bytes to forward and too few tokens: true, and
+  // `next_event` brought forward to when it may write again.
+  bool wait_for_tokens(Pipe& pipe, int d, Clock::time_point now, Clock::time_point& next_event) {
+    Bucket& bucket = buckets[d];
+    if (!bucket.limited()) return false;
+    const Chunk& front = pipe.queue.front();
+    const std::size_t want = bucket.wanted(front.bytes.size() - front.offset);
+    if (bucket.available(now) >= want) {
+      pipe.throttled = false;
+      return false;
+    }
+    if (!pipe.throttled) ++throttle_waits;
+    pipe.throttled = true;
+    next_event = std::min(next_event, bucket.ready_at(want, now));
+    return true;
   }
 
   void loop() {
@@ -323,16 +425,16 @@ struct FaultProxy::Impl {
         }
         for (int d = 0; d < 2; ++d) {
           Pipe& pipe = link->pipes[d];
-          if (!pipe.eof && pipe.queued < kMaxQueuedBytes) {
+          if (!pipe.eof && pipe.queued < read_ahead[d]) {
             fds.push_back({.fd = link->fds[d], .events = POLLIN, .revents = 0});
             slots.push_back({link.get(), d, true});
           }
           if (!pipe.queue.empty()) {
-            if (pipe.released()) {
+            if (!pipe.released()) {
+              next_event = std::min(next_event, pipe.queue.front().release);
+            } else if (!wait_for_tokens(pipe, d, now, next_event)) {
               fds.push_back({.fd = link->fds[1 - d], .events = POLLOUT, .revents = 0});
               slots.push_back({link.get(), d, false});
-            } else {
-              next_event = std::min(next_event, pipe.queue.front().release);
             }
           }
         }
@@ -425,7 +527,8 @@ ProxyStats FaultProxy::stats() const {
           .stalls = impl.stalls.load(),
           .half_closes = impl.half_closes.load(),
           .bytes_to_receiver = impl.bytes_to_receiver.load(),
-          .bytes_to_sender = impl.bytes_to_sender.load()};
+          .bytes_to_sender = impl.bytes_to_sender.load(),
+          .throttle_waits = impl.throttle_waits.load()};
 }
 
 }  // namespace framewire::test

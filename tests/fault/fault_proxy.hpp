@@ -3,7 +3,9 @@
 // injecting the faults of its FaultPlan on the way: cuts after N bytes or at
 // random points (both sockets closed, by FIN or RST), a stall (nothing
 // forwarded either way for a while), a delay on every chunk, and
-// fragmentation into 1..k byte pieces (one send() each, TCP_NODELAY), and a
+// fragmentation into 1..k byte pieces (one send() each, TCP_NODELAY), a
+// bandwidth limit per direction (a token bucket shared by every connection, so
+// a throttled proxy behaves like one slow link, not like stalls), and a
 // half-close mode in which the loss of the receiver's side is answered, as
 // some middleboxes do, by a FIN to the sender while the sender's socket is
 // held open and never read again. A connection the receiver refuses is
@@ -66,6 +68,19 @@ struct FaultPlan {
   // > 0: forward in pieces of 1..max_piece bytes, one send() per piece.
   std::size_t max_piece = 0;
 
+  // Bandwidth limits in bytes per second (0: unlimited), one token bucket per
+  // direction shared by all connections, as one slow link carries them all.
+  // The bucket holds at most `rate_burst` bytes (0: 20 ms worth, at least
+  // 1 byte): a throttled direction forwards steadily in pieces of a few
+  // milliseconds' worth, never in long bursts after idle time. A throttled
+  // direction also reads ahead at most `rate_queue` bytes (0: 100 ms worth,
+  // at least 16 KiB), the buffer of the slow link's bottleneck; beyond it the
+  // sender's socket buffers fill, as they would in front of a real slow link.
+  std::uint64_t rate_to_receiver = 0;
+  std::uint64_t rate_to_sender = 0;
+  std::uint64_t rate_burst = 0;
+  std::uint64_t rate_queue = 0;
+
   std::uint64_t seed = 1;
 };
 
@@ -77,6 +92,8 @@ struct ProxyStats {
   std::uint64_t half_closes = 0;  // sender sides half-closed and held (half_close mode)
   std::uint64_t bytes_to_receiver = 0;
   std::uint64_t bytes_to_sender = 0;
+  // Times a throttled direction had bytes to forward and waited for tokens.
+  std::uint64_t throttle_waits = 0;
 };
 
 class FaultProxy {

@@ -1,9 +1,11 @@
 // The fault proxy itself, against a plain TCP sink on loopback: a cut after N
 // bytes delivers exactly N bytes, fragmented and delayed bytes arrive whole
 // and in order, a stall holds bytes back and then lets them through, a
-// connection the upstream refuses is closed, and in half-close mode the loss
+// connection the upstream refuses is closed, in half-close mode the loss
 // of the upstream reaches the client as a FIN on a socket that is then never
-// read again. Without these the transfer tests
+// read again, and a bandwidth limit slows each direction (and several
+// connections together) to about its rate, in many small steps rather than
+// in bursts. Without these the transfer tests
 // could pass because the proxy injected nothing.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -72,6 +74,21 @@ class Sink {
     return bytes;
   }
 
+  // Accepts one connection, writes `bytes` to it and closes it.
+  void write_all_then_close(const std::vector<std::uint8_t>& bytes) const {
+    pollfd listening{.fd = fd_, .events = POLLIN, .revents = 0};
+    if (::poll(&listening, 1, 30'000) <= 0) return;
+    const int fd = ::accept(fd_, nullptr, nullptr);
+    if (fd < 0) return;
+    std::size_t at = 0;
+    while (at < bytes.size()) {
+      const ssize_t n = ::send(fd, bytes.data() + at, bytes.size() - at, MSG_NOSIGNAL);
+      if (n <= 0) break;
+      at += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  }
+
   // Accepts one connection, reads `count` bytes (or to its end) and closes it.
   void read_then_close(std::size_t count) const {
     pollfd listening{.fd = fd_, .events = POLLIN, .revents = 0};
@@ -138,6 +155,30 @@ std::vector<std::uint8_t> through(const FaultPlan& plan, const std::vector<std::
   if (fd >= 0) send_and_close(fd, bytes);
   auto result = received.get();
   if (stats != nullptr) *stats = proxy.stats();
+  return result;
+}
+
+using Seconds = std::chrono::duration<double>;
+
+// Sends `bytes` through a proxy with `plan` and times it from the first
+// send() until the sink has read everything.
+std::vector<std::uint8_t> timed_through(const FaultPlan& plan,
+                                        const std::vector<std::uint8_t>& bytes, double* seconds,
+                                        std::size_t* reads, ProxyStats* stats) {
+  Sink sink;
+  FaultProxy proxy(sink.port(), plan);
+  EXPECT_EQ(proxy.start(), "");
+  const auto started = std::chrono::steady_clock::now();
+  auto received = std::async(std::launch::async, [&] {
+    auto result = sink.read_all(reads);
+    *seconds = Seconds(std::chrono::steady_clock::now() - started).count();
+    return result;
+  });
+  const int fd = connect_to(proxy.port());
+  EXPECT_GE(fd, 0);
+  if (fd >= 0) send_and_close(fd, bytes);
+  auto result = received.get();
+  *stats = proxy.stats();
   return result;
 }
 
@@ -282,6 +323,86 @@ TEST(FaultProxySelf, HalfCloseAnswersUpstreamLossWithAFinAndStopsReading) {
   ::close(fd);
   EXPECT_EQ(proxy.stats().half_closes, 1U);
   EXPECT_EQ(proxy.stats().bytes_to_receiver, 1000U);
+}
+
+// Loose bounds only: 2 MB at 1 MB/s cannot arrive in less than 1.5 s (the
+// bucket holds 20 KB at the start and the proxy reads ahead 100 KB, so the
+// floor is ~1.9 s), and a loaded machine may take longer, never 10 s.
+TEST(FaultProxySelf, RateLimitToReceiverSlowsTheTransferToAboutTheRate) {
+  const auto bytes = random_bytes(2'000'000, 10);
+  double seconds = 0;
+  std::size_t reads = 0;
+  ProxyStats stats;
+  const auto received =
+      timed_through(FaultPlan{.rate_to_receiver = 1'000'000}, bytes, &seconds, &reads, &stats);
+  EXPECT_EQ(received, bytes);
+  EXPECT_GE(seconds, 1.5) << "2 MB at 1 MB/s";
+  EXPECT_LT(seconds, 10.0) << "2 MB at 1 MB/s";
+  RecordProperty("seconds", std::to_string(seconds));
+  // A slow link, not stalls and bursts: a 5 KB step every 5 ms, so the sink
+  // reads many times (a burst after each stall would arrive in few 64 KB reads).
+  EXPECT_GT(reads, 100U);
+  EXPECT_GT(stats.throttle_waits, 100U);
+  EXPECT_EQ(stats.bytes_to_receiver, bytes.size());
+}
+
+TEST(FaultProxySelf, RateLimitIsSharedByConcurrentConnections) {
+  // Two connections of 1 MB each at 1 MB/s together: at least 1.5 s.
+  Sink first;
+  const auto bytes_a = random_bytes(1'000'000, 11);
+  const auto bytes_b = random_bytes(1'000'000, 12);
+  // One proxy forwards to one upstream port, so both connections go to the
+  // same sink, accepted one after the other on two threads.
+  FaultProxy proxy(first.port(), FaultPlan{.rate_to_receiver = 1'000'000});
+  ASSERT_EQ(proxy.start(), "");
+  const auto started = std::chrono::steady_clock::now();
+  auto received_a = std::async(std::launch::async, [&] { return first.read_all(); });
+  auto received_b = std::async(std::launch::async, [&] { return first.read_all(); });
+  const int fd_a = connect_to(proxy.port());
+  const int fd_b = connect_to(proxy.port());
+  ASSERT_GE(fd_a, 0);
+  ASSERT_GE(fd_b, 0);
+  auto sent_a = std::async(std::launch::async, [&] { send_and_close(fd_a, bytes_a); });
+  send_and_close(fd_b, bytes_b);
+  sent_a.get();
+  auto a = received_a.get();
+  auto b = received_b.get();
+  const double seconds = Seconds(std::chrono::steady_clock::now() - started).count();
+  // Which accept got which connection is not known: compare as a set.
+  if (a != bytes_a) std::swap(a, b);
+  EXPECT_EQ(a, bytes_a);
+  EXPECT_EQ(b, bytes_b);
+  EXPECT_GE(seconds, 1.5) << "2 x 1 MB at 1 MB/s shared";
+  EXPECT_LT(seconds, 15.0);
+  EXPECT_EQ(proxy.stats().bytes_to_receiver, 2'000'000U);
+}
+
+TEST(FaultProxySelf, RateLimitToSenderSlowsOnlyTheReplies) {
+  // The upstream writes 300 KB back at 150 KB/s: at least 1.5 s.
+  Sink sink;
+  FaultProxy proxy(sink.port(), FaultPlan{.rate_to_sender = 150'000});
+  ASSERT_EQ(proxy.start(), "");
+  const auto reply = random_bytes(300'000, 13);
+  auto upstream = std::async(std::launch::async, [&] { sink.write_all_then_close(reply); });
+  const int fd = connect_to(proxy.port());
+  ASSERT_GE(fd, 0);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<std::uint8_t> got;
+  std::uint8_t buffer[65536];
+  while (true) {
+    pollfd readable{.fd = fd, .events = POLLIN, .revents = 0};
+    if (::poll(&readable, 1, 30'000) <= 0) break;
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    got.insert(got.end(), buffer, buffer + n);
+  }
+  const double seconds = Seconds(std::chrono::steady_clock::now() - started).count();
+  ::close(fd);
+  upstream.get();
+  EXPECT_EQ(got, reply);
+  EXPECT_GE(seconds, 1.5) << "300 KB at 150 KB/s";
+  EXPECT_LT(seconds, 15.0);
+  EXPECT_EQ(proxy.stats().bytes_to_sender, reply.size());
 }
 
 }  // namespace
