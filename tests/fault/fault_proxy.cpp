@@ -52,6 +52,16 @@ void close_fd(int& fd, bool reset) {
   fd = -1;
 }
 
+// A throttled direction's source socket gets a receive buffer of about its
+// read-ahead, so the kernel does not add a large hidden queue in front of the
+// token bucket: the slow link's buffer is this plus the read-ahead, and the
+// rest waits in the peer's send buffer, where a real slow link keeps it too.
+// Set before listen()/connect() so that the window is scaled to it.
+void limit_receive_buffer(int fd, std::size_t bytes) {
+  const int size = static_cast<int>(bytes);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+}
+
 void set_nodelay(int fd) {
   int one = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -206,6 +216,7 @@ struct FaultProxy::Impl {
   int connect_upstream() const {
     int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
+    if (buckets[1].limited()) limit_receive_buffer(fd, read_ahead[1]);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(upstream_port);
@@ -486,6 +497,8 @@ std::string FaultProxy::start() {
   address.sin_family = AF_INET;
   address.sin_port = 0;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // Accepted sockets inherit it.
+  if (impl.buckets[0].limited()) limit_receive_buffer(impl.listen_fd, impl.read_ahead[0]);
   if (::bind(impl.listen_fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
       ::listen(impl.listen_fd, 128) != 0) {
     return std::string("bind/listen: ") + std::strerror(errno);

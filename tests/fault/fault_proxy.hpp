@@ -74,8 +74,9 @@ struct FaultPlan {
   // 1 byte): a throttled direction forwards steadily in pieces of a few
   // milliseconds' worth, never in long bursts after idle time. A throttled
   // direction also reads ahead at most `rate_queue` bytes (0: 100 ms worth,
-  // at least 16 KiB), the buffer of the slow link's bottleneck; beyond it the
-  // sender's socket buffers fill, as they would in front of a real slow link.
+  // at least 16 KiB), and its source socket's receive buffer is set to about
+  // as much: together the buffer of the slow link's bottleneck; beyond it the
+  // peer's send buffer fills, as it would in front of a real slow link.
   std::uint64_t rate_to_receiver = 0;
   std::uint64_t rate_to_sender = 0;
   std::uint64_t rate_burst = 0;
