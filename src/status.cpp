@@ -48,10 +48,24 @@ std::string_view to_string(ErrorCode code) {
       return "connection_failed";
     case ErrorCode::kForbidden:
       return "forbidden";
+    case ErrorCode::kCancelled:
+      return "cancelled";
     case ErrorCode::kStaleSequence:
       return "stale_sequence";
   }
   return "unknown_error";
+}
+
+bool is_retryable(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kConnectionFailed:
+    case ErrorCode::kTimeout:
+    case ErrorCode::kShuttingDown:
+    case ErrorCode::kStreamBusy:  // an earlier connection of ours may still hold it
+      return true;
+    default:
+      return false;
+  }
 }
 
 std::string Status::to_string() const {

@@ -1,7 +1,10 @@
 // Status and Result: how every framewire function reports failure without
-// exceptions. ErrorCode values double as the wire protocol's error codes
-// (docs/PROTOCOL.md, "Error codes"), so a receiver's refusal reaches the
-// sender's user unchanged. Plain values; safe to copy between threads.
+// exceptions. ErrorCode is the public list of what can go wrong. The codes a
+// peer can send keep the numbers of the wire protocol's error codes
+// (docs/PROTOCOL.md, "Error codes") so that logs read alike on both ends, but
+// the wire's own enum is protocol::WireError: codes from kCancelled on are
+// local only and never sent. Each Status says whether trying again can help
+// (retryable()). Plain values; safe to copy between threads.
 #pragma once
 
 #include <cstdint>
@@ -38,8 +41,17 @@ enum class ErrorCode : std::uint16_t {
   kConnectionFailed = 20,   // local only: could not connect / connection lost
   kForbidden = 21,          // the client's identity may not write that stream
   kStaleSequence =
-      22,  // at or below the stream's highest stored sequence, not the frame stored there
+      22,           // at or below the stream's highest stored sequence, not the frame stored there
+  kCancelled = 23,  // local only: cancel() was called
 };
+
+// Whether a failure with this code can go away by itself, so that a new
+// connection after a pause may succeed: a lost or refused connection, a
+// timeout, a receiver shutting down, a stream still held by our own earlier
+// connection. Everything else (a bad name, a TLS or certificate problem, a
+// protocol violation, a local file that cannot be read, a full disk) needs a
+// person. A Status may be marked otherwise where it is made (Status::fatal()).
+bool is_retryable(ErrorCode code);
 
 // Stable lower_snake_case name of a code, e.g. "checksum_mismatch".
 std::string_view to_string(ErrorCode code);
@@ -47,19 +59,38 @@ std::string_view to_string(ErrorCode code);
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(ErrorCode code, std::string message)
+      : code_(code), message_(std::move(message)), retryable_(is_retryable(code)) {}
   static Status ok() { return {}; }
+  // The same failure, classified as needing a person whatever its code (a
+  // host:port that does not parse is kConnectionFailed but will never work).
+  Status fatal() const& {
+    Status copy = *this;
+    copy.retryable_ = false;
+    return copy;
+  }
+  // The same failure, classified as worth retrying (a full disk, when the
+  // user asked to wait for space).
+  Status retryable_anyway() const& {
+    Status copy = *this;
+    copy.retryable_ = !copy.is_ok();
+    return copy;
+  }
 
   bool is_ok() const { return code_ == ErrorCode::kOk; }
   explicit operator bool() const { return is_ok(); }
   ErrorCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // Whether trying again later can succeed (is_retryable(code()) unless
+  // reclassified); false for ok.
+  bool retryable() const { return retryable_; }
   // "code_name: message", for logs and user-facing errors.
   std::string to_string() const;
 
  private:
   ErrorCode code_ = ErrorCode::kOk;
   std::string message_;
+  bool retryable_ = false;
 };
 
 // A value or the Status explaining why there is none.

@@ -1,0 +1,229 @@
+// The public framewire::Sender against a real in-process Receiver over
+// 127.0.0.1: pushed frames named by sequence and numbered on across runs,
+// named and file-backed frames, a folder and a pushed stream on one
+// connection, the live queue dropping its oldest frames, cancel() releasing a
+// waiting archive push, and push() refusing a name the receiver would.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "framewire/receiver.hpp"
+#include "framewire/sender.hpp"
+
+namespace framewire {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::uint8_t> frame_bytes(std::uint64_t index, std::size_t size) {
+  std::vector<std::uint8_t> bytes(size);
+  for (std::size_t i = 0; i < size; ++i) {
+    bytes[i] = static_cast<std::uint8_t>((index * 131 + i * 7) & 0xff);
+  }
+  return bytes;
+}
+
+std::vector<std::uint8_t> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::vector<std::string> names_in(const fs::path& folder) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string name = entry.path().filename().string();
+    if (name != "manifest.jsonl") names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+class SenderApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("fw-sender-api-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    root_ = dir_ / "root";
+  }
+  void TearDown() override {
+    stop_receiver();
+    fs::remove_all(dir_);
+  }
+
+  void start_receiver() {
+    auto receiver = Receiver::create(ReceiverOptions{.root = root_.string()});
+    ASSERT_TRUE(receiver) << receiver.status().to_string();
+    receiver_ = std::move(receiver).value();
+    thread_ = std::thread([this] { receiver_->run(); });
+  }
+  void stop_receiver() {
+    if (!receiver_) return;
+    receiver_->stop();
+    thread_.join();
+    receiver_.reset();
+  }
+
+  SenderOptions options() const {
+    SenderOptions options;
+    options.to = receiver_ ? receiver_->local_address() : "127.0.0.1:1";
+    options.retry_for = std::chrono::milliseconds(0);
+    return options;
+  }
+
+  fs::path dir_;
+  fs::path root_;
+  std::unique_ptr<Receiver> receiver_;
+  std::thread thread_;
+};
+
+TEST_F(SenderApiTest, PushedFramesAreNamedBySequenceAndNumberedOnAcrossRuns) {
+  start_receiver();
+  for (int run = 0; run < 2; ++run) {
+    Sender sender(options());
+    auto id = sender.add_stream(
+        PushStreamSpec{.name = "rig/visible", .policy = StreamPolicy::kArchive, .queue_frames = 2});
+    ASSERT_TRUE(id);
+    ASSERT_TRUE(sender.start());
+    auto at = sender.resume_point(*id);
+    ASSERT_TRUE(at) << at.status().to_string();
+    EXPECT_EQ(at->next_sequence, run == 0 ? 0u : 20u);
+    EXPECT_EQ(at->last_file_name, run == 0 ? "" : "000019.bin");
+    for (std::uint64_t i = 0; i < 20; ++i) {
+      const std::uint64_t index = run * 20 + i;
+      ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin",
+                                         .data = frame_bytes(index, 1000 + index),
+                                         .captured_at = std::chrono::steady_clock::now()}));
+    }
+    auto summary = sender.finish();
+    ASSERT_TRUE(summary) << summary.status().to_string();
+    ASSERT_EQ(summary->streams.size(), 1u);
+    const StreamSummary& stream = summary->streams[0];
+    EXPECT_EQ(stream.name, "rig/visible");
+    EXPECT_EQ(stream.frames, 20u);
+    EXPECT_EQ(stream.frames_captured, 20u);
+    EXPECT_EQ(stream.frames_dropped, 0u);
+    EXPECT_EQ(stream.handed_to_stored.count, 20u);
+    EXPECT_EQ(stream.capture_to_handed.count, 20u);
+    EXPECT_GT(stream.handed_to_stored.p50_ms, 0.0);
+    EXPECT_LE(stream.handed_to_stored.p50_ms, stream.handed_to_stored.p99_ms);
+    EXPECT_LE(stream.handed_to_stored.p99_ms, stream.handed_to_stored.max_ms);
+  }
+  const auto names = names_in(root_ / "rig/visible");
+  ASSERT_EQ(names.size(), 40u);
+  for (std::uint64_t i = 0; i < 40; ++i) {
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "%06llu.bin", static_cast<unsigned long long>(i));
+    EXPECT_EQ(names[i], expected);
+    EXPECT_EQ(read_file(root_ / "rig/visible" / expected), frame_bytes(i, 1000 + i)) << expected;
+  }
+}
+
+TEST_F(SenderApiTest, NamedAndFileBackedFramesKeepTheirNamesBesideAFolderStream) {
+  start_receiver();
+  fs::create_directories(dir_ / "folder");
+  for (int i = 0; i < 5; ++i) {
+    std::ofstream(dir_ / "folder" / (std::to_string(i) + ".raw"), std::ios::binary)
+        << std::string(3000 + i, static_cast<char>('a' + i));
+  }
+  std::ofstream(dir_ / "big.dat", std::ios::binary) << std::string(3 << 20, 'z');
+
+  Sender sender(options());
+  auto folder = sender.add_folder(StreamSpec{.name = "lab/folder", .folder = (dir_ / "folder")});
+  auto pushed = sender.add_stream(PushStreamSpec{
+      .name = "lab/pushed", .source_kind = "infrared", .policy = StreamPolicy::kArchive});
+  ASSERT_TRUE(folder);
+  ASSERT_TRUE(pushed);
+  ASSERT_TRUE(sender.start());
+  ASSERT_TRUE(sender.push(*pushed, Frame{.file_name = "a.txt", .data = frame_bytes(1, 10)}));
+  ASSERT_TRUE(sender.push(*pushed, Frame{.file_name = "b.dat", .path = (dir_ / "big.dat")}));
+  auto summary = sender.finish();
+  ASSERT_TRUE(summary) << summary.status().to_string();
+  EXPECT_EQ(summary->frames, 7u);
+  EXPECT_EQ(summary->streams[0].frames, 5u);
+  EXPECT_EQ(summary->streams[1].frames, 2u);
+  EXPECT_EQ(summary->streams[1].source_kind, "infrared");
+  EXPECT_EQ(names_in(root_ / "lab/pushed"), (std::vector<std::string>{"a.txt", "b.dat"}));
+  EXPECT_EQ(read_file(root_ / "lab/pushed/b.dat"), read_file(dir_ / "big.dat"));
+  EXPECT_EQ(names_in(root_ / "lab/folder").size(), 5u);
+}
+
+TEST_F(SenderApiTest, LiveQueueKeepsTheNewestFramesAndCountsTheDrops) {
+  start_receiver();
+  Sender sender(options());
+  auto id = sender.add_stream(
+      PushStreamSpec{.name = "cam", .policy = StreamPolicy::kLive, .queue_frames = 3});
+  ASSERT_TRUE(id);
+  // Pushed before the connection exists: only the queue's three newest stay.
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(i, 100)}));
+  }
+  ASSERT_TRUE(sender.start());
+  auto summary = sender.finish();
+  ASSERT_TRUE(summary) << summary.status().to_string();
+  const StreamSummary& stream = summary->streams[0];
+  EXPECT_EQ(stream.frames_captured, 10u);
+  EXPECT_EQ(stream.dropped_queue, 7u);
+  EXPECT_EQ(stream.frames_dropped, 7u);
+  EXPECT_EQ(stream.frames, 3u);
+  EXPECT_EQ(summary->frames_dropped, 7u);
+  EXPECT_EQ(read_file(root_ / "cam/000000.bin"), frame_bytes(7, 100));
+  EXPECT_EQ(read_file(root_ / "cam/000002.bin"), frame_bytes(9, 100));
+}
+
+TEST_F(SenderApiTest, CancelReleasesAPushWaitingForRoom) {
+  // No receiver: the connection is refused and retried, nothing drains.
+  SenderOptions opts = options();
+  opts.retry_for = std::chrono::milliseconds(60'000);
+  Sender sender(opts);
+  auto id = sender.add_stream(
+      PushStreamSpec{.name = "cam", .policy = StreamPolicy::kArchive, .queue_frames = 1});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start());
+  ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(0, 10)}));
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    sender.cancel();
+  });
+  const Status blocked = sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(1, 10)});
+  canceller.join();
+  EXPECT_EQ(blocked.code(), ErrorCode::kCancelled) << blocked.to_string();
+  auto summary = sender.finish();
+  ASSERT_FALSE(summary);
+  EXPECT_EQ(summary.status().code(), ErrorCode::kCancelled);
+}
+
+TEST_F(SenderApiTest, RefusesBadNamesBeforeTheyReachTheReceiver) {
+  Sender sender(options());
+  EXPECT_EQ(sender.add_stream(PushStreamSpec{.name = "../up"}).status().code(),
+            ErrorCode::kBadName);
+  auto id = sender.add_stream(PushStreamSpec{.name = "ok"});
+  ASSERT_TRUE(id);
+  EXPECT_EQ(sender.add_stream(PushStreamSpec{.name = "ok"}).status().code(), ErrorCode::kBadName);
+  EXPECT_EQ(sender.push(*id, Frame{.file_name = "a/b", .data = {1}}).code(), ErrorCode::kBadName);
+  EXPECT_EQ(sender.push(*id, Frame{.file_name = "manifest.jsonl", .data = {1}}).code(),
+            ErrorCode::kBadName);
+  EXPECT_EQ(sender.push(*id, Frame{.extension = "/x", .data = {1}}).code(), ErrorCode::kBadName);
+}
+
+TEST_F(SenderApiTest, ErrorsSayWhetherRetryingCanHelp) {
+  EXPECT_TRUE(Status(ErrorCode::kConnectionFailed, "x").retryable());
+  EXPECT_TRUE(Status(ErrorCode::kTimeout, "x").retryable());
+  EXPECT_FALSE(Status(ErrorCode::kForbidden, "x").retryable());
+  EXPECT_FALSE(Status(ErrorCode::kStorageError, "x").retryable());
+  EXPECT_TRUE(Status(ErrorCode::kStorageError, "x").retryable_anyway().retryable());
+  EXPECT_FALSE(Status(ErrorCode::kConnectionFailed, "x").fatal().retryable());
+  EXPECT_FALSE(Status::ok().retryable());
+}
+
+}  // namespace
+}  // namespace framewire
