@@ -11,9 +11,10 @@
 #              CLOCK_MONOTONIC send timestamp; a receiver process PULLs, writes each frame to a file
 #              on /dev/shm (write, fsync, close) and takes CLOCK_MONOTONIC: send->written.
 #   throttled: through tests' fw_fault_proxy --rate B/s (a token bucket; default half the
-#              stream's bitrate): once --live (p99 and drops), once --archive --frames N (nothing
-#              dropped, every frame stored byte-identical to the scratch capture's frame of the
-#              same name: testsrc frame n is always the same JPEG).
+#              stream's bitrate): once --live (p99 and drops; every stored frame must be the
+#              bytes of a scratch-capture frame, in increasing frame order: testsrc frame n is
+#              always the same JPEG), once --archive --frames N (nothing dropped, frames 0..N-1
+#              stored byte-identical to the scratch capture's).
 # Each of RUNS runs does framewire then ZeroMQ; the table shows the median over runs of each
 # figure. Installs Debian's python3-zmq when it is missing (apt-get, sudo when not root).
 #
@@ -193,8 +194,10 @@ fw_log "load before the runs: $(uptime)"
 
 # --- reference frames: the pattern's first frames, captured as fast as they render. The ZeroMQ
 # sender sends these bytes; the throttled archive run must store exactly these files.
-ref_frames=$((fps * duration))
-((ref_frames <= 300)) || ref_frames=300
+# One more second than a run captures, so that every frame of a run has its reference (up to
+# 1800 frames; a longer run's later frames are checked as whole JPEGs only).
+ref_frames=$((fps * (duration + 1)))
+((ref_frames <= 1800)) || ref_frames=1800
 ((ref_frames >= archive_frames)) || ref_frames=$archive_frames
 start_serve "$work/ref" ref
 capture_send "127.0.0.1:$SERVE_PORT" ref --stream ref/cam --capture "$pattern" --archive --no-pace \
@@ -275,20 +278,31 @@ if ((do_throttle)); then
   tl_p50=$(json_get "$out" "s('live/cam')['latency_ms']['handed_to_stored']['p50']")
   tl_p99=$(json_get "$out" "s('live/cam')['latency_ms']['handed_to_stored']['p99']")
   tl_max=$(json_get "$out" "s('live/cam')['latency_ms']['handed_to_stored']['max']")
-  # Every stored frame complete: the same bytes as the reference frame of that name.
-  tl_bad=0
-  tl_stored=0
-  for f in "$work/$tag/live/cam"/*; do
-    name=$(basename "$f")
-    [[ "$name" == manifest.jsonl ]] && continue
+  # Every stored frame complete and in capture order: its bytes are those of reference frame n
+  # (testsrc frame n is always the same JPEG; stored names follow the wire's sequence, which has
+  # no gaps where frames were dropped), and n increases from one stored frame to the next.
+  declare -A ref_number=()
+  while read -r sum name; do
+    ref_number[$sum]=$((10#${name%%.*}))
+  done < <(cd "$ref_dir" && find . -maxdepth 1 -type f ! -name manifest.jsonl -printf '%f\0' |
+    xargs -0 md5sum)
+  tl_bad=0 tl_stored=0 tl_disorder=0 last=-1
+  while read -r sum name; do
     tl_stored=$((tl_stored + 1))
-    if [[ -f "$ref_dir/$name" ]]; then
-      cmp -s "$f" "$ref_dir/$name" || tl_bad=$((tl_bad + 1))
-    elif ! "$py" -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(not (d[:2] == b"\xff\xd8" and d[-2:] == b"\xff\xd9"))' "$f"; then
-      tl_bad=$((tl_bad + 1))  # past the reference frames: at least a whole JPEG (SOI..EOI)
+    n=${ref_number[$sum]:-}
+    if [[ -z "$n" ]]; then
+      # Past the reference (a run longer than it): at least a whole JPEG (SOI..EOI).
+      if ((ref_frames < fps * (duration + 1))) && "$py" -c 'import sys; d = open(sys.argv[1], "rb").read(); sys.exit(not (d[:2] == b"\xff\xd8" and d[-2:] == b"\xff\xd9"))' "$work/$tag/live/cam/$name"; then
+        continue
+      fi
+      tl_bad=$((tl_bad + 1))
+      continue
     fi
-  done
-  fw_log "throttled live: $tl_frames of $tl_captured stored, $tl_dropped dropped, p99 $tl_p99 ms; $tl_bad bad frames"
+    ((n > last)) || tl_disorder=$((tl_disorder + 1))
+    last=$n
+  done < <(cd "$work/$tag/live/cam" && find . -maxdepth 1 -type f ! -name manifest.jsonl \
+    -printf '%f\n' | sort | xargs md5sum)
+  fw_log "throttled live: $tl_frames of $tl_captured stored, $tl_dropped dropped, p99 $tl_p99 ms; $tl_bad not whole pattern frames, $tl_disorder out of order"
   rm -rf "${work:?}/$tag"
 
   tag=throttle-archive
@@ -331,8 +345,8 @@ if ((do_throttle)); then
   echo
   echo "### Through fw_fault_proxy --rate $rate ($(fmt0 "$(awk -v r="$rate" -v b="$bitrate" 'BEGIN { print 100 * r / b }')")% of the stream's bitrate), one run each${queue:+, --queue $queue}"
   echo
-  echo "| mode | frames captured | stored | dropped | handed_to_stored p50 ms | p99 ms | max ms | stored frames intact |"
+  echo "| mode | frames captured | stored | dropped | handed_to_stored p50 ms | p99 ms | max ms | stored frames |"
   echo "|---|---:|---:|---:|---:|---:|---:|---|"
-  echo "| --live --duration $duration | $tl_captured | $tl_frames | $tl_dropped | $(fmt1 "$tl_p50") | $(fmt1 "$tl_p99") | $(fmt1 "$tl_max") | $((tl_stored - tl_bad)) of $tl_stored |"
+  echo "| --live --duration $duration | $tl_captured | $tl_frames | $tl_dropped | $(fmt1 "$tl_p50") | $(fmt1 "$tl_p99") | $(fmt1 "$tl_max") | $((tl_stored - tl_bad)) of $tl_stored whole pattern frames, $tl_disorder out of capture order |"
   echo "| --archive --frames $archive_frames | $archive_frames | $ta_frames | $ta_dropped | $(fmt1 "$ta_p50") | $(fmt1 "$ta_p99") | $(fmt1 "$ta_max") | byte-identical to the reference: $ta_identical |"
 fi
