@@ -44,8 +44,10 @@ enum class StreamPolicy {
   // acknowledged when a connection is cut are sent again on the next one.
   kArchive,
   // Bounded latency: a push onto a full queue drops the oldest queued frame,
-  // and frames in flight when a connection is cut are lost (and counted);
-  // the stream goes on with new frames.
+  // at most 4 frames are unacknowledged at a time (so a slow link's socket
+  // buffers never hold seconds of video), and frames in flight when a
+  // connection is cut are lost (and counted); the stream goes on with new
+  // frames.
   kLive,
 };
 
@@ -55,8 +57,9 @@ struct PushStreamSpec {
   std::string source_kind = "visible";
   StreamPolicy policy = StreamPolicy::kLive;
   // Frames pushed and not yet handed to the connection. Memory held by the
-  // stream is at most queue_frames frames plus what the receiver's window
-  // lets be in flight (SenderOptions::window_bytes at most).
+  // stream is at most queue_frames + 1 frames plus those in flight: 4 for a
+  // live stream; for an archive stream what the window lets be in flight
+  // (SenderOptions::window_bytes at most).
   std::size_t queue_frames = 4;
 };
 

@@ -31,10 +31,11 @@ namespace framewire {
 
 namespace {
 
-// A live stream keeps at most this many frames unacknowledged (or its queue
-// length, if larger): enough to hide the round trip at camera rates, few
-// enough that a slow link's socket buffers do not hold seconds of video.
-constexpr std::size_t kLiveInFlightFrames = 8;
+// A live stream keeps at most this many frames unacknowledged: enough to
+// hide a round trip and a group commit at camera rates, few enough that on a
+// slow link the frames waiting in socket buffers are a fraction of a second
+// of video, and the queue (which drops its oldest) takes the rest.
+constexpr std::size_t kLiveInFlightFrames = 4;
 
 Status check_stream_name(const std::string& name, const std::string& source_kind) {
   if (Status status = storage::validate_stream_name(name); !status) {
