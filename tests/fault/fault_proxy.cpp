@@ -56,9 +56,11 @@ void close_fd(int& fd, bool reset) {
 // read-ahead, so the kernel does not add a large hidden queue in front of the
 // token bucket: the slow link's buffer is this plus the read-ahead, and the
 // rest waits in the peer's send buffer, where a real slow link keeps it too.
-// Set before listen()/connect() so that the window is scaled to it.
+// Linux doubles the value asked for (the other half is its bookkeeping), so
+// half is asked. Set before listen()/connect() so that the window is scaled
+// to it.
 void limit_receive_buffer(int fd, std::size_t bytes) {
-  const int size = static_cast<int>(bytes);
+  const int size = static_cast<int>(bytes / 2);
   ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 }
 
