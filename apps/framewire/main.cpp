@@ -1,6 +1,8 @@
 // The framewire command line: parses arguments and calls the library.
 //   framewire serve --root DIR --listen HOST:PORT [...]
-//   framewire send --to HOST:PORT --stream NAME [--source KIND] DIR [...]
+//   framewire send --to HOST:PORT --stream NAME [--source KIND] (DIR | --capture SRC) [...]
+// Exit codes: 0 done, 1 failed, 2 a usage error (arguments, names, sources: found before
+// anything is sent), 128+N cancelled by signal N; 70 an unexpected internal failure.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -21,7 +23,14 @@ int run(int argc, char** argv) {
   framewire::cli::SendArguments send_args;
   framewire::cli::add_send_command(app, send_args);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help and --version end here with 0; a malformed command line is a usage error (2),
+    // like the mistakes the commands find themselves.
+    const int printed = app.exit(error);
+    return printed == 0 ? 0 : 2;
+  }
   if (app.got_subcommand("serve")) return framewire::cli::run_serve(serve_args);
   if (app.got_subcommand("send")) return framewire::cli::run_send(send_args);
   return 2;

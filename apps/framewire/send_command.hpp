@@ -1,7 +1,12 @@
-// `framewire send`: argument definitions and the command itself.
+// `framewire send`: argument definitions and the command itself. Streams come from folders
+// and from captures (`--capture SRC`), any mix, over one connection; stream_args.hpp says how
+// the per-stream options are grouped. The CLI thread, plus a signal watcher (stop_signals.hpp).
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
 
 #include "framewire/sender.hpp"
 
@@ -9,9 +14,18 @@ namespace framewire::cli {
 
 struct SendArguments {
   std::string to;
+  // Per-stream options, each in command-line order; grouped into streams by
+  // group_stream_args() from the subcommand's parse order.
   std::vector<std::string> streams;
   std::vector<std::string> sources;
   std::vector<std::string> folders;
+  std::vector<std::string> captures;
+  std::vector<std::string> encodes;
+  std::vector<std::string> queues;
+  // Every capture of the run.
+  std::string frames;    // --frames N; empty: no limit
+  std::string duration;  // --duration SECONDS; empty: no limit
+  bool no_pace = false;
   bool json = false;
   bool no_progress = false;
   double connect_timeout_s = 10;
@@ -23,6 +37,7 @@ struct SendArguments {
   std::string tls_cert;
   std::string tls_key;
   bool insecure = false;
+  CLI::App* command = nullptr;  // the `send` subcommand, for the order of its options
 };
 
 void add_send_command(CLI::App& app, SendArguments& args);
