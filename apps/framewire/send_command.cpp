@@ -29,6 +29,7 @@ namespace {
 constexpr std::size_t kRejectionsShown = 20;
 constexpr int kExitUsage = 2;
 constexpr int kExitFailed = 1;
+constexpr std::chrono::milliseconds kSameInterruption{250};
 
 // --frames, --duration and --no-pace: the same for every capture of the run.
 struct CaptureLimits {
@@ -79,7 +80,9 @@ Result<CaptureLimits> parse_capture_limits(const SendArguments& args, bool any_c
 // What SIGINT and SIGTERM do to a send. The first asks for a clean end when the run has
 // captures: every capture stops, and what was captured is sent and acknowledged (exit 0). A
 // second one, or the first on a run of folders only, cancels (exit 128 + the signal). One
-// arriving before the send has started ends the process at once, as if unhandled.
+// arriving before the send has started ends the process at once, as if unhandled. Signals
+// within kSameInterruption of the first count as that one: `timeout` sends its SIGTERM twice
+// (to the command, then to its process group), while a person asking twice is slower.
 //
 // Threads: attach() and detach() on the main thread, on_signal() on the signal watcher; the
 // pointers and the signal that cancelled are guarded by mutex_.
@@ -110,6 +113,9 @@ class Interrupts {
     std::lock_guard lock(mutex_);
     if (detached_) return;
     if (sender_ == nullptr) StopSignals::terminate_by(signal_number);
+    const auto now = std::chrono::steady_clock::now();
+    if (count > 1 && now - first_signal_at_ < kSameInterruption) return;
+    if (count == 1) first_signal_at_ = now;
     const char* name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
     if (count == 1 && has_captures_) {
       bar_.notice(
@@ -134,6 +140,7 @@ class Interrupts {
   bool has_captures_ = false;
   bool detached_ = false;
   int cancelled_by_ = 0;
+  std::chrono::steady_clock::time_point first_signal_at_{};
 };
 
 nlohmann::json latency_json(const LatencySummary& latency) {
@@ -213,6 +220,22 @@ void print_summary(const SendSummary& summary, const std::vector<StreamArgs>& st
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+}
+
+// Adds the stream to the Sender (checking its name and kind, and a folder's existence); a
+// capture stream gets its policy here, the kind's default unless --live/--archive said.
+Result<StreamId> add_stream(Sender& sender, const StreamArgs& stream, bool pace) {
+  if (!stream.is_capture()) {
+    return sender.add_folder(
+        {.name = stream.name, .source_kind = stream.source_kind, .folder = stream.folder});
+  }
+  Result<capture::CaptureSpec> spec = capture::parse_capture_spec(stream.capture);
+  if (!spec) return spec.status();
+  return sender.add_stream(
+      {.name = stream.name,
+       .source_kind = stream.source_kind,
+       .policy = stream.policy.value_or(live::default_policy(spec->kind, pace)),
+       .queue_frames = stream.queue_frames});
 }
 
 int usage_error(const Status& status) {
@@ -326,20 +349,7 @@ int run_send(SendArguments& args) {
   // are opened: a mistake is reported before a camera is touched or a connection made.
   std::vector<StreamId> ids;
   for (const StreamArgs& stream : streams) {
-    Result<StreamId> added = Status::ok();
-    if (!stream.is_capture()) {
-      added = sender.add_folder(
-          {.name = stream.name, .source_kind = stream.source_kind, .folder = stream.folder});
-    } else {
-      // The kind decides the default policy; the spec is checked again when opened.
-      auto spec = capture::parse_capture_spec(stream.capture);
-      if (!spec) return usage_error(spec.status());
-      added = sender.add_stream(
-          {.name = stream.name,
-           .source_kind = stream.source_kind,
-           .policy = stream.policy.value_or(live::default_policy(spec->kind, limits->pace)),
-           .queue_frames = stream.queue_frames});
-    }
+    Result<StreamId> added = add_stream(sender, stream, limits->pace);
     if (!added) return usage_error(added.status());
     ids.push_back(*added);
   }

@@ -362,6 +362,28 @@ TEST_F(LiveCaptureTest, FoldersAndCapturesMixOnOneConnection) {
   EXPECT_EQ(first->format(), capture::PixelFormat::kRgb8);
 }
 
+// `timeout` delivers its SIGTERM twice (to the command and to its process group): still one
+// clean end, not a cancel.
+TEST_F(LiveCaptureTest, TimeoutsDoubleSigtermIsOneCleanEnd) {
+  ChildProcess child;
+  const std::string name = logs_ + "/timeout";
+  ASSERT_EQ(child.start({"/usr/bin/timeout", "--preserve-status", "1.5", framewire_binary(), "send",
+                         "--to", serve_->address(), "--no-progress", "--json", "--stream", "cam",
+                         "--capture", "testsrc:320x240@30"},
+                        name + ".out", name + ".err"),
+            "");
+  SendResult result;
+  result.exit = child.wait_for(kSendTimeout);
+  result.out = child.stdout_text();
+  result.err = child.stderr_text();
+  ASSERT_TRUE(result.exit.exited_with(0)) << result.describe();
+  EXPECT_EQ(result.err.find("cancelling"), std::string::npos) << result.err;
+  const nlohmann::json stream = stream_summary(json_summary(result), "cam");
+  ASSERT_TRUE(stream.is_object()) << result.out;
+  EXPECT_GE(stream["frames"].get<std::uint64_t>(), 1U);
+  EXPECT_EQ(manifest_of(stored("cam")).size(), stream["frames"].get<std::uint64_t>());
+}
+
 // Nothing listens: the captures wait for the receiver. The first SIGINT stops them, but the
 // send still has to reach the receiver to say so; the second cancels it: exit 130.
 TEST_F(LiveCaptureTest, ASecondSigintCancels) {
