@@ -20,7 +20,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace protocol = framewire::protocol;
-using framewire::ErrorCode;
+using framewire::protocol::WireError;
 using protocol::ByteBuffer;
 
 bool write_seed(const fs::path& dir, const std::string& name, std::uint8_t options,
@@ -102,7 +102,7 @@ ByteBuffer server_session() {
            protocol::StreamOpened{.stream_id = 2, .next_sequence = 17, .last_file_name = "16.raw"}),
        encoded(protocol::FrameRejected{.stream_id = 1,
                                        .sequence = 1,
-                                       .code = ErrorCode::kChecksumMismatch,
+                                       .code = WireError::kChecksumMismatch,
                                        .message = "checksum differs"}),
        encoded(protocol::Ack{.entries = {{1, 1}, {2, 20}}}), encoded(protocol::Goodbye{})});
 }
@@ -128,7 +128,7 @@ void decoder_seeds(const fs::path& dir) {
   write_seed(dir, "msg_open_stream", 0x00, cat({hello(), open_stream(7, "a/b/c")}));
   write_seed(dir, "msg_frame", 0x00, cat({hello(), frame}));
   write_seed(dir, "msg_client_error", 0x00,
-             cat({hello(), encoded(protocol::ErrorMessage{.code = ErrorCode::kInternal,
+             cat({hello(), encoded(protocol::ErrorMessage{.code = WireError::kInternal,
                                                           .message = "sender gives up"})}));
   write_seed(dir, "msg_client_goodbye", 0x00, cat({hello(), encoded(protocol::Goodbye{})}));
   const ByteBuffer hello_ok = encoded(protocol::HelloOk{.max_frame_bytes = 1024});
@@ -140,10 +140,10 @@ void decoder_seeds(const fs::path& dir) {
   write_seed(dir, "msg_frame_rejected", 0x01,
              cat({hello_ok, encoded(protocol::FrameRejected{.stream_id = 3,
                                                             .sequence = 4,
-                                                            .code = ErrorCode::kConflict,
+                                                            .code = WireError::kConflict,
                                                             .message = "different file"})}));
   write_seed(dir, "msg_server_error", 0x01,
-             encoded(protocol::ErrorMessage{.code = ErrorCode::kBadName, .message = "bad name"}));
+             encoded(protocol::ErrorMessage{.code = WireError::kBadName, .message = "bad name"}));
   write_seed(dir, "msg_server_goodbye", 0x01, cat({hello_ok, encoded(protocol::Goodbye{})}));
 }
 
@@ -182,7 +182,7 @@ void session_seeds(const fs::path& dir) {
   write_seed(dir, "raw_takeover", 0x00, cat({takeover, open_stream(1, "fz/busy")}));
   write_seed(dir, "prefixed_second_hello", 0x01, hello());
   write_seed(dir, "prefixed_sender_error", 0x01,
-             encoded(protocol::ErrorMessage{.code = ErrorCode::kInternal, .message = "x"}));
+             encoded(protocol::ErrorMessage{.code = WireError::kInternal, .message = "x"}));
   ByteBuffer unopened;
   put_frame(unopened, 9, 0, "0.png", pattern(4, 1));
   write_seed(dir, "prefixed_unopened_stream", 0x01, unopened);
@@ -215,7 +215,7 @@ void sender_session_seeds(const fs::path& dir) {
   write_seed(dir, "raw_hello_ok", 0x00, hello_ok);
   write_seed(dir, "raw_server_session_bytes", 0x04, server_session());
   write_seed(dir, "raw_error", 0x08,
-             encoded(protocol::ErrorMessage{.code = ErrorCode::kUnsupportedVersion,
+             encoded(protocol::ErrorMessage{.code = WireError::kUnsupportedVersion,
                                             .message = "version 2 only"}));
 
   // Mode 1: after the scripted opening, which sent stream 1 sequences 0-2
@@ -227,7 +227,7 @@ void sender_session_seeds(const fs::path& dir) {
   const ByteBuffer reject_then_ack =
       cat({encoded(protocol::FrameRejected{.stream_id = 1,
                                            .sequence = 1,
-                                           .code = ErrorCode::kConflict,
+                                           .code = WireError::kConflict,
                                            .message = "different file"}),
            encoded(protocol::Ack{.entries = {{1, 2}}}),
            encoded(protocol::Ack{.entries = {{2, 1000}}})});
@@ -239,7 +239,7 @@ void sender_session_seeds(const fs::path& dir) {
   write_seed(dir, "opening_small_frames_own_window", 0xc1,
              encoded(protocol::Ack{.entries = {{1, 1}, {2, 1000}}}));
   write_seed(dir, "opening_error", 0x0d,
-             encoded(protocol::ErrorMessage{.code = ErrorCode::kShuttingDown,
+             encoded(protocol::ErrorMessage{.code = WireError::kShuttingDown,
                                             .message = "the receiver is shutting down"}));
   write_seed(dir, "opening_early_goodbye", 0x01, cat({acks, goodbye}));
   write_seed(dir, "opening_ack_beyond", 0x01, encoded(protocol::Ack{.entries = {{1, 3}}}));

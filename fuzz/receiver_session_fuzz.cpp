@@ -271,9 +271,9 @@ void append_ops(std::span<const std::uint8_t> in, Plan& plan) {
         break;
       }
       case 7:
-        protocol::encode_message(
-            protocol::ErrorMessage{.code = ErrorCode::kInternal, .message = "sender gives up"},
-            current);
+        protocol::encode_message(protocol::ErrorMessage{.code = protocol::WireError::kInternal,
+                                                        .message = "sender gives up"},
+                                 current);
         break;
     }
   }
@@ -333,10 +333,10 @@ Replies check_replies(const ByteBuffer& out, bool closed, bool sender_said_error
       require(replies.opened.insert(opened->stream_id).second, "STREAM_OPENED twice for an id");
     }
     if (const auto* rejected = std::get_if<protocol::FrameRejected>(message)) {
-      require(rejected->code == ErrorCode::kChecksumMismatch ||
-                  rejected->code == ErrorCode::kConflict ||
-                  rejected->code == ErrorCode::kStorageError,
-              "FRAME_REJECTED with code " + std::string(framewire::to_string(rejected->code)));
+      require(rejected->code == protocol::WireError::kChecksumMismatch ||
+                  rejected->code == protocol::WireError::kConflict ||
+                  rejected->code == protocol::WireError::kStorageError,
+              "FRAME_REJECTED with code " + protocol::to_string(rejected->code));
       require(replies.opened.contains(rejected->stream_id),
               "FRAME_REJECTED for a stream not opened");
       replies.rejected.emplace(rejected->stream_id, rejected->sequence);
@@ -433,10 +433,10 @@ void describe(const Plan& plan, const Replies& replies, const fs::path& root) {
   for (const auto& message : replies.messages) {
     std::string line = "reply type " + std::to_string(static_cast<int>(protocol::type_of(message)));
     if (const auto* error = std::get_if<protocol::ErrorMessage>(&message)) {
-      line += " ERROR " + std::string(framewire::to_string(error->code)) + ": " + error->message;
+      line += " ERROR " + protocol::to_string(error->code) + ": " + error->message;
     } else if (const auto* rejected = std::get_if<protocol::FrameRejected>(&message)) {
       line += " FRAME_REJECTED " + std::to_string(rejected->sequence) + " " +
-              std::string(framewire::to_string(rejected->code));
+              protocol::to_string(rejected->code);
     } else if (const auto* ack = std::get_if<protocol::Ack>(&message)) {
       for (const auto& entry : ack->entries) {
         line += " ACK " + std::to_string(entry.stream_id) + ":" +

@@ -255,8 +255,8 @@ class Harness {
                                 : "abort wrote no ERROR where the model expects one");
     if (wrote) {
       error_written_ = true;
-      expected_.emplace_back(
-          protocol::Message(protocol::ErrorMessage{.code = why.code(), .message = why.message()}));
+      expected_.emplace_back(protocol::Message(
+          protocol::ErrorMessage{.code = protocol::to_wire(why.code()), .message = why.message()}));
     }
     require(session_.state() == net::SenderSession::State::kDone || failed(),
             "abort left the session running");
@@ -526,6 +526,8 @@ class Harness {
           } else if constexpr (std::is_same_v<T, net::ReceiverError>) {
             ended_ = true;
             require(failed(), "ReceiverError without failing the session");
+            // A peer cannot make this side believe it cancelled (local only).
+            require(e.code != ErrorCode::kCancelled, "ReceiverError with a local-only code");
             require(!session_.failure().is_ok(), "failed with an ok status");
           } else if constexpr (std::is_same_v<T, net::ReceiverGoodbye>) {
             ended_ = true;
@@ -654,9 +656,10 @@ std::uint32_t pick_stream(std::uint8_t b) {
   }
 }
 
-const ErrorCode kRejectCodes[] = {ErrorCode::kChecksumMismatch, ErrorCode::kConflict,
-                                  ErrorCode::kStorageError,     ErrorCode::kOk,
-                                  static_cast<ErrorCode>(22),   static_cast<ErrorCode>(999)};
+const protocol::WireError kRejectCodes[] = {
+    protocol::WireError::kChecksumMismatch, protocol::WireError::kConflict,
+    protocol::WireError::kStorageError,     protocol::WireError::kOk,
+    protocol::WireError::kStaleSequence,    protocol::WireError{999}};
 
 // Ops: one byte each (low 4 bits the op, high 4 bits its variant), then its
 // arguments. Sender ops act at once; receiver ops add to the bytes pending
@@ -764,11 +767,14 @@ void run_ops(Harness& h, Input& in, const Config& config) {
         protocol::encode_message(hello_ok, pending);
         break;
       }
-      case 10:
+      case 10: {
+        // Codes 0-14 by variant; variant 15 is a code of a later protocol
+        // version (23, kCancelled's public number, and up).
+        const auto code = static_cast<std::uint16_t>(variant < 15 ? variant : 23 + in.byte());
         protocol::encode_message(
-            protocol::ErrorMessage{.code = static_cast<ErrorCode>(variant), .message = "error"},
-            pending);
+            protocol::ErrorMessage{.code = protocol::WireError{code}, .message = "error"}, pending);
         break;
+      }
       case 11:
         protocol::encode_message(protocol::Goodbye{}, pending);
         break;

@@ -12,6 +12,7 @@
 
 #include "net/address.hpp"
 #include "net/run_on.hpp"
+#include "protocol/wire_error.hpp"
 
 namespace framewire::net {
 
@@ -204,8 +205,8 @@ void Connection::expire(const std::string& why) {
   // Best effort: tell the peer why, without waiting on a peer that may not read.
   if (!writing_ && !busy_ && session_) {
     protocol::ByteBuffer message;
-    protocol::encode_message(protocol::ErrorMessage{.code = ErrorCode::kTimeout, .message = why},
-                             message);
+    protocol::encode_message(
+        protocol::ErrorMessage{.code = protocol::WireError::kTimeout, .message = why}, message);
     transport_.try_write_now(asio::buffer(message));
   }
   transport_.close();

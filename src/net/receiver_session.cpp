@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "protocol/wire_error.hpp"
 #include "storage/safe_name.hpp"
 
 namespace framewire::net {
@@ -87,7 +88,8 @@ void ReceiverSession::handle(const protocol::Message& message, protocol::ByteBuf
                  [&](const protocol::ErrorMessage& error) {
                    // The peer gives up. What it sent completely is still stored.
                    (void)commit_and_acknowledge(out);
-                   close(fmt::format("sender error: {}: {}", to_string(error.code), error.message));
+                   close(fmt::format("sender error: {}: {}", protocol::to_string(error.code),
+                                     error.message));
                  },
                  [&](const auto&) {
                    fail(Status(ErrorCode::kUnknownType, "message not valid from a sender"), out);
@@ -287,7 +289,7 @@ void ReceiverSession::reject(std::uint32_t stream_id, std::uint64_t sequence, co
                              protocol::ByteBuffer& out) {
   protocol::encode_message(protocol::FrameRejected{.stream_id = stream_id,
                                                    .sequence = sequence,
-                                                   .code = why.code(),
+                                                   .code = protocol::to_wire(why.code()),
                                                    .message = why.message()},
                            out);
 }
@@ -300,8 +302,9 @@ void ReceiverSession::fail(const Status& why, protocol::ByteBuffer& out) {
   if (why.code() != ErrorCode::kStorageError) {
     if (Status status = commit_and_acknowledge(out); !status) reported = status;
   }
-  protocol::encode_message(
-      protocol::ErrorMessage{.code = reported.code(), .message = reported.message()}, out);
+  protocol::encode_message(protocol::ErrorMessage{.code = protocol::to_wire(reported.code()),
+                                                  .message = reported.message()},
+                           out);
   close(reported.to_string());
 }
 

@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "protocol/wire_error.hpp"
+
 namespace framewire::net {
 
 namespace {
@@ -222,8 +224,10 @@ bool SenderSession::abort(const Status& why, protocol::ByteBuffer& out) {
   if (!may_send) return false;
   may_send_error_ = false;
   const Status& sent = why.is_ok() ? failure_ : why;
-  protocol::encode_message(protocol::ErrorMessage{.code = sent.code(), .message = sent.message()},
-                           out);
+  // A local-only code (cancelled) goes out as the wire's internal.
+  protocol::encode_message(
+      protocol::ErrorMessage{.code = protocol::to_wire(sent.code()), .message = sent.message()},
+      out);
   return true;
 }
 
@@ -322,7 +326,12 @@ void SenderSession::on_stream_opened(const protocol::StreamOpened& opened,
                      fmt::format("STREAM_OPENED twice for stream \"{}\"", stream.name), events);
   }
   // Both fields come from the same manifest line (PROTOCOL.md 11): a stored
-  // frame always has a name, and a name needs a stored frame.
+  // frame always has a name, and a name needs a stored frame. The spec gives
+  // no room for either half alone (4.4, 5.3 step 3, 5.9 step 2: "0 and empty
+  // if nothing is stored"): a stored frame has a sequence >= 0, so
+  // next_sequence is then >= 1, and never wraps to 0 because 2^64-1 is
+  // refused (5.4). Resuming from such a pair would trust one half over the
+  // other, so the receiver is not believed.
   if ((opened.next_sequence == 0) != opened.last_file_name.empty()) {
     return violation(ErrorCode::kMalformed,
                      fmt::format("STREAM_OPENED for stream \"{}\": next_sequence {} with "
@@ -399,7 +408,7 @@ void SenderSession::on_frame_rejected(const protocol::FrameRejected& rejected,
   Stream* stream = replied_stream(rejected.stream_id, "FRAME_REJECTED", events);
   if (stream == nullptr) return;
   // Status(kOk, ...) would read as success to whoever reports it.
-  if (rejected.code == ErrorCode::kOk) {
+  if (rejected.code == protocol::WireError::kOk) {
     return violation(ErrorCode::kMalformed,
                      fmt::format("FRAME_REJECTED for sequence {} on stream \"{}\" with code 0 (ok)",
                                  rejected.sequence, stream->name),
@@ -426,23 +435,25 @@ void SenderSession::on_frame_rejected(const protocol::FrameRejected& rejected,
   }
   frame->rejected = true;
   ++frames_rejected_;
-  events.emplace_back(Rejected{.stream_id = rejected.stream_id,
-                               .sequence = frame->sequence,
-                               .bytes = frame->bytes,
-                               .token = frame->token,
-                               .code = rejected.code,
-                               .message = rejected.message});
+  events.emplace_back(
+      Rejected{.stream_id = rejected.stream_id,
+               .sequence = frame->sequence,
+               .bytes = frame->bytes,
+               .token = frame->token,
+               .code = protocol::from_wire(rejected.code),
+               .message = protocol::text_with_unknown_code(rejected.code, rejected.message)});
 }
 
 void SenderSession::on_error(const protocol::ErrorMessage& error,
                              std::vector<SenderEvent>& events) {
   state_ = State::kFailed;
   may_send_error_ = false;  // the receiver is closing; nothing more is read
-  failure_ = error.code == ErrorCode::kOk
-                 ? Status(ErrorCode::kUnexpectedMessage,
-                          "receiver sent ERROR with code 0 (ok): " + error.message)
-                 : Status(error.code, "receiver: " + error.message);
-  events.emplace_back(ReceiverError{.code = error.code, .message = error.message});
+  const ErrorCode code = protocol::from_wire(error.code);
+  std::string message = protocol::text_with_unknown_code(error.code, error.message);
+  failure_ = code == ErrorCode::kOk ? Status(ErrorCode::kUnexpectedMessage,
+                                             "receiver sent ERROR with code 0 (ok): " + message)
+                                    : Status(code, "receiver: " + message);
+  events.emplace_back(ReceiverError{.code = code, .message = std::move(message)});
 }
 
 void SenderSession::on_goodbye(std::vector<SenderEvent>& events) {

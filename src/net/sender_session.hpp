@@ -97,9 +97,11 @@ struct Acked {
 };
 
 // FRAME_REJECTED: the frame is settled and will not be stored. It stays in
-// the window until the ACK covering it (PROTOCOL.md 5.4). `code` is kept as
-// sent (checksum_mismatch, conflict, storage_error, or a code of a later
-// version), never kOk.
+// the window until the ACK covering it (PROTOCOL.md 5.4). `code` is the
+// receiver's wire code as a public code (protocol::from_wire): usually
+// checksum_mismatch, conflict, stale_sequence or storage_error, never kOk. A
+// code of a later protocol version arrives as kInternal, with its number at
+// the start of `message` ("unknown error code 4711: ...").
 struct Rejected {
   std::uint32_t stream_id = 0;
   std::uint64_t sequence = 0;
@@ -110,8 +112,10 @@ struct Rejected {
   bool operator==(const Rejected&) const = default;
 };
 
-// ERROR from the receiver; it closes the connection. `code` is kept as sent,
-// unknown codes included. The session has failed.
+// ERROR from the receiver; it closes the connection. `code` is the
+// receiver's wire code as a public code (protocol::from_wire), kOk when it
+// sent 0; a code of a later protocol version arrives as kInternal (fatal),
+// with its number at the start of `message`. The session has failed.
 struct ReceiverError {
   ErrorCode code = ErrorCode::kOk;
   std::string message;
@@ -209,7 +213,9 @@ class SenderSession {
   // before start(), inside a frame (the ERROR would be read as frame data;
   // just close the connection), after our GOODBYE (nothing follows it), after
   // the receiver's ERROR or GOODBYE, or when an ERROR was written already.
-  // `why` should not be ok (it is replaced by kInternal if it is).
+  // `why` should not be ok (it is replaced by kInternal if it is). The ERROR
+  // carries protocol::to_wire(why.code()): a local-only code such as
+  // kCancelled goes out as the wire's internal.
   bool abort(const Status& why, protocol::ByteBuffer& out);
 
   // --- what the receiver said.

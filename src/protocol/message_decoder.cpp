@@ -265,13 +265,13 @@ Message parse(MessageType type, BodyReader& r) {
       m.stream_id = r.u32("stream_id");
       m.sequence = r.u64("sequence");
       // Codes this build does not know are kept as numbers (forward compatible).
-      m.code = static_cast<ErrorCode>(r.u16("code"));
+      m.code = WireError{r.u16("code")};
       m.message = r.str16("message", kMaxErrorTextBytes);
       return m;
     }
     case MessageType::kError: {
       ErrorMessage m;
-      m.code = static_cast<ErrorCode>(r.u16("code"));
+      m.code = WireError{r.u16("code")};  // known or not, as above
       m.message = r.str16("message", kMaxErrorTextBytes);
       return m;
     }

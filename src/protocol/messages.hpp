@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "framewire/status.hpp"
+#include "protocol/wire_error.hpp"
 
 namespace framewire::protocol {
 
@@ -118,16 +118,19 @@ struct Ack {
   bool operator==(const Ack&) const = default;
 };
 
+// The `code` of FRAME_REJECTED and ERROR is the wire's code, not framewire's
+// public ErrorCode: what a peer sent, kept as received even when this build
+// does not know the number (wire_error.hpp converts both ways).
 struct FrameRejected {
   std::uint32_t stream_id = 0;
   std::uint64_t sequence = 0;
-  ErrorCode code = ErrorCode::kOk;
+  WireError code = WireError::kOk;
   std::string message;
   bool operator==(const FrameRejected&) const = default;
 };
 
 struct ErrorMessage {
-  ErrorCode code = ErrorCode::kOk;
+  WireError code = WireError::kOk;
   std::string message;
   bool operator==(const ErrorMessage&) const = default;
 };

@@ -254,7 +254,7 @@ TEST_F(HostileProtocol, ChecksumMismatchIsRejectedAndNothingIsStoredUnderThatNam
   while (true) {
     const auto reply = client->next();
     if (const auto* frame = reply.as<protocol::FrameRejected>()) {
-      EXPECT_EQ(frame->code, ErrorCode::kChecksumMismatch) << reply.describe();
+      EXPECT_EQ(frame->code, protocol::WireError::kChecksumMismatch) << reply.describe();
       EXPECT_EQ(frame->sequence, 0U);
       EXPECT_FALSE(through.has_value()) << "FRAME_REJECTED came after the ACK covering it";
       rejected = true;

@@ -42,7 +42,7 @@ RawClient::Reply trickle(RawClient& client, const Bytes& bytes) {
 // is best effort) the end alone.
 testing::AssertionResult dropped_for_timeout(RawClient& client, RawClient::Reply reply) {
   if (const auto* error = reply.as<protocol::ErrorMessage>()) {
-    if (error->code != ErrorCode::kTimeout) {
+    if (error->code != protocol::WireError::kTimeout) {
       return testing::AssertionFailure() << "dropped with " << reply.describe();
     }
     reply = client.next(kDropDeadline);

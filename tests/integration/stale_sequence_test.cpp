@@ -70,7 +70,7 @@ TEST_F(StaleSequence, LowerSequenceWithANewNameNeverMovesTheResumePoint) {
     bool refused = false;
     for (const auto& reply : send_then_goodbye(*client, frame(0, "zz.png", "Z"))) {
       if (const auto* rejected = std::get_if<protocol::FrameRejected>(&reply)) {
-        EXPECT_EQ(rejected->code, ErrorCode::kStaleSequence) << rejected->message;
+        EXPECT_EQ(rejected->code, protocol::WireError::kStaleSequence) << rejected->message;
         refused = true;
       }
     }

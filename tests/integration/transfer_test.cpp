@@ -268,7 +268,7 @@ TEST_F(TransferTest, SameNameDifferentContentIsAConflictAndTheOriginalStays) {
   while (true) {
     const auto reply = client.next();
     if (const auto* frame = reply.as<protocol::FrameRejected>()) {
-      EXPECT_EQ(frame->code, ErrorCode::kConflict);
+      EXPECT_EQ(frame->code, protocol::WireError::kConflict);
       EXPECT_NE(frame->message.find("7.png"), std::string::npos) << frame->message;
       rejected = true;
       continue;

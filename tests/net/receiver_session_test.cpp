@@ -229,7 +229,7 @@ TEST(ReceiverSession, StreamNameOpenInAnotherSessionIsBusyUntilThatSessionEnds) 
     ASSERT_EQ(replies.size(), 2U);
     const auto* error = std::get_if<protocol::ErrorMessage>(&replies[1]);
     ASSERT_NE(error, nullptr);
-    EXPECT_EQ(error->code, ErrorCode::kStreamBusy);
+    EXPECT_EQ(error->code, protocol::WireError::kStreamBusy);
     EXPECT_TRUE(second->closed());
   }
   // The refused session must not have released the first one's name.
@@ -240,7 +240,7 @@ TEST(ReceiverSession, StreamNameOpenInAnotherSessionIsBusyUntilThatSessionEnds) 
     ASSERT_EQ(replies.size(), 2U);
     const auto* error = std::get_if<protocol::ErrorMessage>(&replies[1]);
     ASSERT_NE(error, nullptr);
-    EXPECT_EQ(error->code, ErrorCode::kStreamBusy);
+    EXPECT_EQ(error->code, protocol::WireError::kStreamBusy);
   }
 
   first.reset();
@@ -263,7 +263,7 @@ TEST(ReceiverSession, SameStreamNameTwiceOnOneSessionIsBusy) {
   ASSERT_EQ(replies.size(), 3U);
   const auto* error = std::get_if<protocol::ErrorMessage>(&replies[2]);
   ASSERT_NE(error, nullptr);
-  EXPECT_EQ(error->code, ErrorCode::kStreamBusy);
+  EXPECT_EQ(error->code, protocol::WireError::kStreamBusy);
   session.reset();
   // Everything was released: a new session gets the name.
   auto again = rig.session();
@@ -324,7 +324,7 @@ TEST(ReceiverSession, WindowExceededIsAnErrorAfterTheCompleteFramesAreStored) {
   EXPECT_EQ(ack->entries.at(0).through_sequence, 1U);
   const auto* error = std::get_if<protocol::ErrorMessage>(&replies[1]);
   ASSERT_NE(error, nullptr);
-  EXPECT_EQ(error->code, ErrorCode::kWindowExceeded);
+  EXPECT_EQ(error->code, protocol::WireError::kWindowExceeded);
   EXPECT_TRUE(session->closed());
   EXPECT_EQ(frame_files(rig.stored("cam")).size(), 2U);
   EXPECT_FALSE(fs::exists(rig.stored("cam") + "/2.png"));
@@ -389,7 +389,7 @@ TEST(ReceiverSession, ShutDownStoresCompleteFramesThenSaysShuttingDown) {
   ASSERT_FALSE(replies.empty());
   const auto* error = std::get_if<protocol::ErrorMessage>(&replies.back());
   ASSERT_NE(error, nullptr);
-  EXPECT_EQ(error->code, ErrorCode::kShuttingDown);
+  EXPECT_EQ(error->code, protocol::WireError::kShuttingDown);
   EXPECT_TRUE(session->closed());
   session.reset();
   EXPECT_TRUE(read_bytes(rig.stored("cam") + "/0.png") == pattern(300, 1));
@@ -416,7 +416,7 @@ TEST(ReceiverSession, ChecksumMismatchAndConflictAreRejectedBeforeTheAckCovering
   append(bytes,
          encode_frame({.stream_id = 1, .sequence = 3, .file_name = "a.png"}, pattern(200, 1)));
   append(bytes, encode(protocol::Goodbye{}));
-  std::map<std::uint64_t, ErrorCode> rejected;
+  std::map<std::uint64_t, protocol::WireError> rejected;
   std::optional<std::uint64_t> through;
   for (const auto& reply : reader.consume(*session, bytes)) {
     if (const auto* frame = std::get_if<protocol::FrameRejected>(&reply)) {
@@ -427,8 +427,9 @@ TEST(ReceiverSession, ChecksumMismatchAndConflictAreRejectedBeforeTheAckCovering
       through = ack->entries.at(0).through_sequence;
     }
   }
-  EXPECT_EQ(rejected, (std::map<std::uint64_t, ErrorCode>{{1, ErrorCode::kChecksumMismatch},
-                                                          {2, ErrorCode::kConflict}}));
+  EXPECT_EQ(rejected,
+            (std::map<std::uint64_t, protocol::WireError>{
+                {1, protocol::WireError::kChecksumMismatch}, {2, protocol::WireError::kConflict}}));
   EXPECT_EQ(through, std::optional<std::uint64_t>(3));
   EXPECT_TRUE(read_bytes(rig.stored("cam") + "/a.png") == pattern(200, 1));
   EXPECT_FALSE(fs::exists(rig.stored("cam") + "/b.png"));
@@ -468,7 +469,7 @@ TEST(ReceiverSession, TooManyStreamsOnOneSession) {
   ASSERT_EQ(replies.size(), 4U);
   const auto* error = std::get_if<protocol::ErrorMessage>(&replies[3]);
   ASSERT_NE(error, nullptr);
-  EXPECT_EQ(error->code, ErrorCode::kTooManyStreams);
+  EXPECT_EQ(error->code, protocol::WireError::kTooManyStreams);
 }
 
 // The same file and content under another sequence (docs/PROTOCOL.md):
@@ -493,7 +494,7 @@ TEST(ReceiverSession, IdenticalFrameResentUnderAnotherSequenceIsNeverRewritten) 
     append(bytes, encode_frame({.stream_id = 1, .sequence = sequence, .file_name = "a.png"}, data));
     append(bytes, encode(protocol::Goodbye{}));
     std::optional<std::uint64_t> through;
-    std::optional<ErrorCode> rejected;
+    std::optional<protocol::WireError> rejected;
     for (const auto& reply : reader.consume(*session, bytes)) {
       if (const auto* frame_rejected = std::get_if<protocol::FrameRejected>(&reply)) {
         rejected = frame_rejected->code;
@@ -504,7 +505,8 @@ TEST(ReceiverSession, IdenticalFrameResentUnderAnotherSequenceIsNeverRewritten) 
     }
     EXPECT_EQ(through, std::optional<std::uint64_t>(sequence));
     // 1 is below the highest stored sequence 3 and nothing is stored under it.
-    EXPECT_EQ(rejected, sequence == 1 ? std::optional(ErrorCode::kStaleSequence) : std::nullopt)
+    EXPECT_EQ(rejected,
+              sequence == 1 ? std::optional(protocol::WireError::kStaleSequence) : std::nullopt)
         << "sequence " << sequence;
     if (manifest_lines.empty()) first_identity = identity_of(rig.stored("cam") + "/a.png");
     EXPECT_EQ(identity_of(rig.stored("cam") + "/a.png"), first_identity) << "sequence " << sequence;
@@ -555,7 +557,7 @@ TEST(ReceiverSession, LowerSequenceWithANewNameIsRefusedAndTheResumePointStays) 
   bool refused = false;
   for (const auto& reply : replies) {
     if (const auto* rejected = std::get_if<protocol::FrameRejected>(&reply)) {
-      refused = rejected->code == ErrorCode::kStaleSequence && rejected->sequence == 0;
+      refused = rejected->code == protocol::WireError::kStaleSequence && rejected->sequence == 0;
       EXPECT_NE(rejected->message.find("0.png"), std::string::npos) << rejected->message;
     }
   }
@@ -568,7 +570,7 @@ TEST(ReceiverSession, LowerSequenceWithANewNameIsRefusedAndTheResumePointStays) 
   std::vector<std::uint64_t> refused_sequences;
   for (const auto& reply : again) {
     if (const auto* rejected = std::get_if<protocol::FrameRejected>(&reply)) {
-      EXPECT_EQ(rejected->code, ErrorCode::kStaleSequence);
+      EXPECT_EQ(rejected->code, protocol::WireError::kStaleSequence);
       refused_sequences.push_back(rejected->sequence);
     }
   }
@@ -597,7 +599,7 @@ TEST(ReceiverSession, SequenceTwoToTheSixtyFourMinusOneIsReserved) {
   ASSERT_FALSE(replies.empty());
   const auto* error = std::get_if<protocol::ErrorMessage>(&replies.back());
   ASSERT_NE(error, nullptr) << describe(replies.back());
-  EXPECT_EQ(error->code, ErrorCode::kBadSequence);
+  EXPECT_EQ(error->code, protocol::WireError::kBadSequence);
   EXPECT_TRUE(session->closed());
   EXPECT_FALSE(fs::exists(rig.stored("cam") + "/x.png"));
 }
@@ -621,7 +623,7 @@ TEST(ReceiverSession, BytesAfterGoodbyeAreUnexpectedMessage) {
   EXPECT_EQ(ack->entries.at(0).through_sequence, 0U);
   const auto* error = std::get_if<protocol::ErrorMessage>(&replies.back());
   ASSERT_NE(error, nullptr) << describe(replies.back());
-  EXPECT_EQ(error->code, ErrorCode::kUnexpectedMessage);
+  EXPECT_EQ(error->code, protocol::WireError::kUnexpectedMessage);
   EXPECT_TRUE(fs::exists(rig.stored("cam") + "/0.png"));
   EXPECT_FALSE(fs::exists(rig.stored("cam") + "/1.png"));
 }

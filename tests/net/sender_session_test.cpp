@@ -72,7 +72,8 @@ Bytes ack(std::vector<protocol::AckEntry> entries) {
   return encode(protocol::Ack{.entries = std::move(entries)});
 }
 
-Bytes rejected(std::uint32_t id, std::uint64_t sequence, ErrorCode code = ErrorCode::kConflict) {
+Bytes rejected(std::uint32_t id, std::uint64_t sequence,
+               protocol::WireError code = protocol::WireError::kConflict) {
   return encode(protocol::FrameRejected{
       .stream_id = id, .sequence = sequence, .code = code, .message = "no"});
 }
@@ -406,7 +407,7 @@ TEST(SenderSession, ReceiverErrorMidSessionInEverySplit) {
           std::vector<Step>{
               {all({send(1, "0.png", pattern(10, 1), 7), send(1, "1.png", pattern(10, 2), 8)}),
                cat({ack({{1, 0}}),
-                    encode(protocol::ErrorMessage{.code = ErrorCode::kShuttingDown,
+                    encode(protocol::ErrorMessage{.code = protocol::WireError::kShuttingDown,
                                                   .message = "stopping"}),
                     // Ignored: the receiver closes after ERROR.
                     Bytes{0xff, 0xff}})}},
@@ -419,7 +420,7 @@ TEST(SenderSession, ReceiverErrorMidSessionInEverySplit) {
 
 TEST(SenderSession, ErrorInsteadOfHelloOkInEverySplit) {
   const ScriptRun run = expect_every_split(
-      {{start(), encode(protocol::ErrorMessage{.code = ErrorCode::kUnsupportedVersion,
+      {{start(), encode(protocol::ErrorMessage{.code = protocol::WireError::kUnsupportedVersion,
                                                .message = "speaks 2 only"})}},
       {net::ReceiverError{.code = ErrorCode::kUnsupportedVersion, .message = "speaks 2 only"}});
   EXPECT_EQ(run.state, State::kFailed);
@@ -431,7 +432,8 @@ TEST(SenderSession, ReceiverErrorWithCodeZeroIsStillAFailure) {
   Bytes out;
   ASSERT_TRUE(session.start(out));
   std::vector<SenderEvent> events;
-  session.consume(encode(protocol::ErrorMessage{.code = ErrorCode::kOk, .message = "odd"}), events);
+  session.consume(
+      encode(protocol::ErrorMessage{.code = protocol::WireError::kOk, .message = "odd"}), events);
   ASSERT_EQ(events.size(), 1U);
   EXPECT_EQ(std::get<net::ReceiverError>(events[0]).code, ErrorCode::kOk);  // as sent
   EXPECT_FALSE(session.failure());
@@ -582,7 +584,7 @@ TEST(SenderSession, RejectedFrameLeavesTheWindowOnlyWithTheAckCoveringIt) {
   Opened s(hello_ok(100, 2));
   ASSERT_TRUE(s.send(30, 7));
   ASSERT_TRUE(s.send(30, 8));
-  s.feed(rejected(1, 0, ErrorCode::kChecksumMismatch));
+  s.feed(rejected(1, 0, protocol::WireError::kChecksumMismatch));
   ASSERT_EQ(s.events.size(), 1U);
   EXPECT_TRUE(s.events[0] == SenderEvent(net::Rejected{.stream_id = 1,
                                                        .sequence = 0,
@@ -602,13 +604,44 @@ TEST(SenderSession, RejectedFrameLeavesTheWindowOnlyWithTheAckCoveringIt) {
   EXPECT_EQ(s.session.frames_rejected(), 1U);
 }
 
-TEST(SenderSession, RejectionCodesOfLaterVersionsAreKeptAsSent) {
+// A code of a later protocol version is accepted (PROTOCOL.md 4.8) and shown
+// as its number; its public code is kInternal (protocol::from_wire).
+TEST(SenderSession, RejectionCodesOfLaterVersionsAreInternalWithTheirNumber) {
   Opened s;
   ASSERT_TRUE(s.send(1, 5));
-  s.feed(rejected(1, 0, static_cast<ErrorCode>(999)));
+  s.feed(rejected(1, 0, protocol::WireError{999}));
   ASSERT_EQ(s.events.size(), 1U);
-  EXPECT_EQ(std::get<net::Rejected>(s.events[0]).code, static_cast<ErrorCode>(999));
+  EXPECT_EQ(std::get<net::Rejected>(s.events[0]).code, ErrorCode::kInternal);
+  EXPECT_EQ(std::get<net::Rejected>(s.events[0]).message, "unknown error code 999: no");
   EXPECT_EQ(s.session.state(), State::kReady);
+}
+
+TEST(SenderSession, ReceiverErrorWithAnUnknownCodeIsFatalAndShowsTheNumber) {
+  Opened s;
+  // 23 is kCancelled's public number; on the wire it is nobody's code yet.
+  s.feed(encode(protocol::ErrorMessage{.code = protocol::WireError{23}, .message = "new"}));
+  ASSERT_EQ(s.events.size(), 1U);
+  EXPECT_TRUE(s.events[0] ==
+              SenderEvent(net::ReceiverError{.code = ErrorCode::kInternal,
+                                             .message = "unknown error code 23: new"}))
+      << describe(s.events);
+  EXPECT_EQ(s.session.state(), State::kFailed);
+  EXPECT_EQ(s.session.failure().to_string(), "internal: receiver: unknown error code 23: new");
+  EXPECT_FALSE(s.session.failure().retryable());
+}
+
+TEST(SenderSession, AbortWithCancelledSendsTheWiresInternalCode) {
+  Opened s;
+  Bytes out;
+  ASSERT_TRUE(s.session.abort(Status(ErrorCode::kCancelled, "cancelled by the user"), out));
+  EXPECT_EQ(s.session.failure().code(), ErrorCode::kCancelled);  // locally, what happened
+  // After the HELLO and OPEN_STREAM already written, as the receiver reads it.
+  const protocol::test::Decoded decoded =
+      protocol::test::decode_whole(protocol::Peer::kClient, cat({s.out, out}));
+  ASSERT_FALSE(decoded.error);
+  EXPECT_TRUE(decoded.items.back() ==
+              protocol::test::Item(protocol::Message(protocol::ErrorMessage{
+                  .code = protocol::WireError::kInternal, .message = "cancelled by the user"})));
 }
 
 TEST(SenderSession, StreamsMayOpenBetweenFramesAndAnswersMayComeAfterGoodbye) {
@@ -702,7 +735,7 @@ TEST(SenderSession, AbortWritesErrorOnlyOutsideAFrame) {
   ASSERT_FALSE(decoded.error);
   EXPECT_TRUE(decoded.items.back() ==
               protocol::test::Item(protocol::Message(protocol::ErrorMessage{
-                  .code = ErrorCode::kStorageError, .message = "cannot read 3.png"})));
+                  .code = protocol::WireError::kStorageError, .message = "cannot read 3.png"})));
   EXPECT_FALSE(s.session.abort(Status(ErrorCode::kInternal, "again"), out));  // once
   EXPECT_EQ(s.session.failure().code(), ErrorCode::kStorageError);            // the first reason
   // Calls after the end return the failure.
@@ -755,7 +788,8 @@ TEST(SenderSession, NothingIsWrittenAfterOurGoodbye) {
 
 TEST(SenderSession, NoErrorIsWrittenAfterTheReceiversErrorOrGoodbye) {
   Opened error;
-  error.feed(encode(protocol::ErrorMessage{.code = ErrorCode::kTimeout, .message = "idle"}));
+  error.feed(
+      encode(protocol::ErrorMessage{.code = protocol::WireError::kTimeout, .message = "idle"}));
   Bytes out;
   EXPECT_FALSE(error.session.abort(Status(ErrorCode::kInternal, "x"), out));
   EXPECT_EQ(error.session.failure().code(), ErrorCode::kTimeout);
@@ -831,7 +865,7 @@ void expect_violation(const std::vector<Step>& steps, std::vector<SenderEvent> b
   ASSERT_TRUE(last.has_value());
   const auto* sent_error = std::get_if<protocol::ErrorMessage>(&*last);
   ASSERT_NE(sent_error, nullptr);
-  EXPECT_EQ(sent_error->code, code);
+  EXPECT_EQ(sent_error->code, protocol::to_wire(code));
 }
 
 const std::vector<SenderEvent> kOpened = {accepted(), stream_opened(1)};
@@ -973,9 +1007,10 @@ TEST(SenderSessionViolation, RejectionAfterTheAckCoveringTheFrame) {
 
 TEST(SenderSessionViolation, RejectionTwice) {
   expect_violation(
-      opening() + std::vector<Step>{{send(1, "0.png", pattern(3, 1), 6),
-                                     cat({rejected(1, 0, ErrorCode::kConflict),
-                                          rejected(1, 0, ErrorCode::kChecksumMismatch)})}},
+      opening() +
+          std::vector<Step>{{send(1, "0.png", pattern(3, 1), 6),
+                             cat({rejected(1, 0, protocol::WireError::kConflict),
+                                  rejected(1, 0, protocol::WireError::kChecksumMismatch)})}},
       {accepted(), stream_opened(1),
        net::Rejected{.stream_id = 1,
                      .sequence = 0,
@@ -993,7 +1028,7 @@ TEST(SenderSessionViolation, RejectionOfTheFrameStillBeingWritten) {
 
 TEST(SenderSessionViolation, RejectionWithCodeOk) {
   expect_violation(opening() + std::vector<Step>{{send(1, "0.png", pattern(3, 1), 0),
-                                                  rejected(1, 0, ErrorCode::kOk)}},
+                                                  rejected(1, 0, protocol::WireError::kOk)}},
                    kOpened, ErrorCode::kMalformed, "code 0 (ok)");
 }
 

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <string>
 #include <string_view>
@@ -190,3 +191,13 @@ inline std::string describe(const std::vector<std::size_t>& chunks) {
 }
 
 }  // namespace framewire::protocol::test
+
+namespace framewire::protocol {
+
+// GoogleTest finds this by ADL and prints a WireError in failures as
+// "conflict (11)" instead of its raw bytes.
+inline void PrintTo(WireError code, std::ostream* os) {
+  *os << to_string(code) << " (" << static_cast<std::uint16_t>(code) << ")";
+}
+
+}  // namespace framewire::protocol

@@ -64,7 +64,7 @@ TEST(DecoderErrors, BadMagicClientFirstMessageNotHello) {
   // when they come first.
   EXPECT_EQ(error_of(Peer::kClient, encode(OpenStream{1, "a", "b"})), ErrorCode::kBadMagic);
   EXPECT_EQ(error_of(Peer::kClient, encode(Goodbye{})), ErrorCode::kBadMagic);
-  EXPECT_EQ(error_of(Peer::kClient, encode(ErrorMessage{ErrorCode::kInternal, ""})),
+  EXPECT_EQ(error_of(Peer::kClient, encode(ErrorMessage{WireError::kInternal, ""})),
             ErrorCode::kBadMagic);
   EXPECT_EQ(error_of(Peer::kClient, Bytes{0xff}), ErrorCode::kBadMagic);
   EXPECT_EQ(error_of(Peer::kClient, Bytes{0x00}), ErrorCode::kBadMagic);
@@ -201,7 +201,7 @@ TEST(DecoderErrors, WrongDirectionFromClient) {
   EXPECT_EQ(error_of(Peer::kClient, after_client_hello(encode(Ack{{{1, 0}}}))),
             ErrorCode::kUnknownType);
   EXPECT_EQ(error_of(Peer::kClient,
-                     after_client_hello(encode(FrameRejected{1, 0, ErrorCode::kConflict, ""}))),
+                     after_client_hello(encode(FrameRejected{1, 0, WireError::kConflict, ""}))),
             ErrorCode::kUnknownType);
 }
 

@@ -76,7 +76,7 @@ TEST(Garbage, MutatedSessionsNeverCrash) {
   append(client, encode(Goodbye{}));
   Bytes server = server_prefix();
   append(server, encode(StreamOpened{1, 2, "1.png"}));
-  append(server, encode(FrameRejected{1, 0, ErrorCode::kConflict, "no"}));
+  append(server, encode(FrameRejected{1, 0, WireError::kConflict, "no"}));
   append(server, encode(Ack{{{1, 1}, {2, 2}}}));
   append(server, encode(Goodbye{}));
 

@@ -152,16 +152,16 @@ TEST(RoundTrip, Ack) {
 }
 
 TEST(RoundTrip, FrameRejected) {
-  FrameRejected m{2, 40, ErrorCode::kChecksumMismatch, "bytes differ from checksum"};
+  FrameRejected m{2, 40, WireError::kChecksumMismatch, "bytes differ from checksum"};
   EXPECT_EQ(std::get<FrameRejected>(round_trip(Peer::kServer, m)), m);
 }
 
 TEST(RoundTrip, ErrorBothWaysAndUnknownCodesKept) {
-  ErrorMessage m{ErrorCode::kBadName, std::string(kMaxErrorTextBytes, 'x')};
+  ErrorMessage m{WireError::kBadName, std::string(kMaxErrorTextBytes, 'x')};
   EXPECT_EQ(std::get<ErrorMessage>(round_trip(Peer::kClient, m)), m);
   EXPECT_EQ(std::get<ErrorMessage>(round_trip(Peer::kServer, m)), m);
   // A code from a newer peer survives as its number.
-  ErrorMessage future{static_cast<ErrorCode>(999), "from the future"};
+  ErrorMessage future{WireError{999}, "from the future"};
   auto back = std::get<ErrorMessage>(round_trip(Peer::kClient, future));
   EXPECT_EQ(static_cast<std::uint16_t>(back.code), 999);
 }
@@ -174,12 +174,12 @@ TEST(RoundTrip, GoodbyeBothWays) {
 
 TEST(RoundTrip, ErrorServerMayOpenWithError) {
   // A server that refuses the handshake answers ERROR instead of HELLO_OK.
-  Bytes wire = encode(ErrorMessage{ErrorCode::kUnsupportedVersion, "need version 1"});
+  Bytes wire = encode(ErrorMessage{WireError::kUnsupportedVersion, "need version 1"});
   Decoded d = decode_whole(Peer::kServer, wire);
   ASSERT_FALSE(d.error);
   ASSERT_EQ(d.items.size(), 1u);
   EXPECT_EQ(std::get<ErrorMessage>(std::get<Message>(d.items[0])).code,
-            ErrorCode::kUnsupportedVersion);
+            WireError::kUnsupportedVersion);
 }
 
 TEST(RoundTrip, EncoderCutsLongErrorTextAtCharacterBoundary) {
@@ -187,11 +187,11 @@ TEST(RoundTrip, EncoderCutsLongErrorTextAtCharacterBoundary) {
   std::string text(kMaxErrorTextBytes - 1, 'e');
   text += "\xc3\xa9 and more";
   auto back =
-      std::get<ErrorMessage>(round_trip(Peer::kClient, ErrorMessage{ErrorCode::kInternal, text}));
+      std::get<ErrorMessage>(round_trip(Peer::kClient, ErrorMessage{WireError::kInternal, text}));
   EXPECT_EQ(back.message, std::string(kMaxErrorTextBytes - 1, 'e'));
 
   auto rejected = std::get<FrameRejected>(round_trip(
-      Peer::kServer, FrameRejected{1, 2, ErrorCode::kStorageError, std::string(5000, 'z')}));
+      Peer::kServer, FrameRejected{1, 2, WireError::kStorageError, std::string(5000, 'z')}));
   EXPECT_EQ(rejected.message.size(), kMaxErrorTextBytes);
 }
 

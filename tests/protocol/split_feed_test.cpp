@@ -26,7 +26,7 @@ Bytes client_session(std::size_t big_frame_bytes) {
   append(s, encode_frame(FrameHeader{2, 0, 1700000000000000001, 0, "0.raw"}, Bytes{}));
   append(s, encode_frame(FrameHeader{1, 1, 1700000000000000002, 0, "1.png"},
                          pattern(big_frame_bytes, 7)));
-  append(s, encode(ErrorMessage{ErrorCode::kShuttingDown, "bye"}));
+  append(s, encode(ErrorMessage{WireError::kShuttingDown, "bye"}));
   append(s, encode(Goodbye{}));
   return s;
 }
@@ -35,9 +35,9 @@ Bytes server_session() {
   Bytes s = encode(sample_hello_ok());
   append(s, encode(StreamOpened{1, 0, ""}));
   append(s, encode(StreamOpened{2, 17, "16.raw"}));
-  append(s, encode(FrameRejected{1, 1, ErrorCode::kConflict, "different file stored"}));
+  append(s, encode(FrameRejected{1, 1, WireError::kConflict, "different file stored"}));
   append(s, encode(Ack{{{1, 1}, {2, 17}}}));
-  append(s, encode(ErrorMessage{ErrorCode::kTimeout, "idle"}));
+  append(s, encode(ErrorMessage{WireError::kTimeout, "idle"}));
   append(s, encode(Goodbye{}));
   return s;
 }
@@ -62,7 +62,7 @@ TEST(SplitFeed, EveryClientMessageInEverySplit) {
       encode(OpenStream{1, "rig1/visible", "visible"}),
       encode_frame(FrameHeader{1, 0, 42, 0, "0.png"}, to_bytes("hello")),
       encode_frame(FrameHeader{1, 1, 43, 0, "1.png"}, Bytes{}),
-      encode(ErrorMessage{ErrorCode::kInternal, "oops"}),
+      encode(ErrorMessage{WireError::kInternal, "oops"}),
       encode(Goodbye{}),
   };
   expect_split_invariant(Peer::kClient, encode(sample_hello()), true);
@@ -78,12 +78,12 @@ TEST(SplitFeed, EveryServerMessageInEverySplit) {
       encode(StreamOpened{1, 0, ""}),
       encode(StreamOpened{1, 99, "98.png"}),
       encode(Ack{{{1, 5}, {2, 6}, {3, 7}}}),
-      encode(FrameRejected{1, 5, ErrorCode::kChecksumMismatch, "mismatch"}),
-      encode(ErrorMessage{ErrorCode::kStreamBusy, "busy"}),
+      encode(FrameRejected{1, 5, WireError::kChecksumMismatch, "mismatch"}),
+      encode(ErrorMessage{WireError::kStreamBusy, "busy"}),
       encode(Goodbye{}),
   };
   expect_split_invariant(Peer::kServer, encode(sample_hello_ok()), true);
-  expect_split_invariant(Peer::kServer, encode(ErrorMessage{ErrorCode::kUnsupportedVersion, "v"}),
+  expect_split_invariant(Peer::kServer, encode(ErrorMessage{WireError::kUnsupportedVersion, "v"}),
                          true);
   for (const Bytes& m : messages) {
     Bytes wire = server_prefix();

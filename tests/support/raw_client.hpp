@@ -28,6 +28,7 @@
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
 #include "protocol/messages.hpp"
+#include "protocol/wire_error.hpp"
 
 namespace framewire::test {
 
@@ -61,9 +62,14 @@ inline Bytes bytes_of(const std::string& text) {
   return Bytes(text.begin(), text.end());
 }
 
-// The code of an ERROR or FRAME_REJECTED, for messages.
+// A public code, for messages.
 inline std::string code_name(ErrorCode code) {
   return std::string(to_string(code)) + " (" + std::to_string(static_cast<int>(code)) + ")";
+}
+
+// The code of an ERROR or FRAME_REJECTED as on the wire, for messages.
+inline std::string code_name(protocol::WireError code) {
+  return protocol::to_string(code) + " (" + std::to_string(static_cast<int>(code)) + ")";
 }
 
 inline std::string describe(const protocol::Message& message) {
@@ -240,15 +246,16 @@ class RawClient {
   }
 
   // Reads replies until an ERROR and then the end of the connection. The ERROR
-  // must carry `code`; ACKs and FRAME_REJECTEDs before it are collected in
-  // `before` (if given). Fails on a timeout or anything else.
+  // must carry the wire code of `code` (protocol::to_wire); ACKs and
+  // FRAME_REJECTEDs before it are collected in `before` (if given). Fails on a
+  // timeout or anything else.
   testing::AssertionResult expect_error_then_close(
       ErrorCode code, std::vector<protocol::Message>* before = nullptr,
       std::chrono::milliseconds timeout = kReplyTimeout) {
     while (true) {
       Reply reply = next(timeout);
       if (const auto* error = reply.as<protocol::ErrorMessage>()) {
-        if (error->code != code) {
+        if (error->code != protocol::to_wire(code)) {
           return testing::AssertionFailure()
                  << "expected ERROR " << code_name(code) << ", got " << reply.describe();
         }

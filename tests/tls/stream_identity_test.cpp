@@ -42,7 +42,7 @@ class StreamIdentityTest : public TlsFixture {
     const TlsProbe::Reply reply = probe.next();
     const auto* error = reply.as<protocol::ErrorMessage>();
     ASSERT_NE(error, nullptr) << reply.describe();
-    EXPECT_EQ(error->code, ErrorCode::kForbidden) << reply.describe();
+    EXPECT_EQ(error->code, protocol::WireError::kForbidden) << reply.describe();
     const TlsProbe::Reply after = probe.next();
     EXPECT_EQ(after.kind, TlsProbe::Reply::Kind::kClosed) << after.describe();
     EXPECT_TRUE(nothing_stored());
