@@ -60,7 +60,8 @@ testing::AssertionResult all_pngs(const std::string& folder, int bit_depth, int 
 }
 
 // The --json summary (last line of stdout): `frames` stored by this run,
-// `already` stored before it (a resumed or repeated send), no rejection.
+// `already` stored before it (a resumed or repeated send), no rejection;
+// `streams` is the list of per-stream objects, whose frames add up.
 testing::AssertionResult summary_says(const std::string& out, std::uint64_t frames,
                                       std::uint64_t streams, std::uint64_t already = 0) {
   const auto line_start = out.rfind('\n', out.size() >= 2 ? out.size() - 2 : 0);
@@ -68,8 +69,11 @@ testing::AssertionResult summary_says(const std::string& out, std::uint64_t fram
   const auto json = nlohmann::json::parse(line, nullptr, false);
   if (json.is_discarded()) return testing::AssertionFailure() << "not JSON: " << out;
   const std::uint64_t already_stored = json.value("already_stored_frames", std::uint64_t{0});
-  if (json.value("frames", ~std::uint64_t{0}) != frames ||
-      json.value("streams", ~std::uint64_t{0}) != streams ||
+  const auto& per_stream = json.value("streams", nlohmann::json::array());
+  std::uint64_t stream_frames = 0;
+  for (const auto& stream : per_stream) stream_frames += stream.value("frames", std::uint64_t{0});
+  if (json.value("frames", ~std::uint64_t{0}) != frames || !per_stream.is_array() ||
+      per_stream.size() != streams || stream_frames != frames ||
       json.value("rejected", ~std::uint64_t{0}) != 0 || already_stored != already) {
     return testing::AssertionFailure()
            << "summary " << json.dump() << ", expected " << frames << " frames on " << streams
