@@ -210,7 +210,7 @@ bitrate=$((frame_bytes * fps))
 fw_log "reference: $ref_frames frames, $frame_bytes bytes per frame, $bitrate B/s at $fps fps"
 
 # --- framewire and ZeroMQ, alternated
-declare -a fw_frames fw_dropped h2s_p50 h2s_p95 h2s_p99 h2s_max c2h_p50 c2h_p95 c2h_p99 c2h_max
+declare -a fw_captured fw_frames fw_dropped h2s_p50 h2s_p95 h2s_p99 h2s_max c2h_p50 c2h_p95 c2h_p99 c2h_max
 declare -a zmq_frames z_p50 z_p95 z_p99 z_max
 for ((run = 1; run <= runs; run++)); do
   tag=fw-$run
@@ -219,13 +219,14 @@ for ((run = 1; run <= runs; run++)); do
     --duration "$duration"
   stop_serve
   out=$work/log/$tag.send.json
+  fw_captured+=("$(json_get "$out" "s('live/cam')['frames_captured']")")
   fw_frames+=("$(json_get "$out" "s('live/cam')['frames']")")
   fw_dropped+=("$(json_get "$out" "s('live/cam')['frames_dropped']")")
   for p in p50 p95 p99 max; do
     eval "h2s_$p+=(\"\$(json_get \"\$out\" \"s('live/cam')['latency_ms']['handed_to_stored']['$p']\")\")"
     eval "c2h_$p+=(\"\$(json_get \"\$out\" \"s('live/cam')['latency_ms']['capture_to_handed']['$p']\")\")"
   done
-  fw_log "run $run/$runs framewire: ${fw_frames[-1]} frames, ${fw_dropped[-1]} dropped, handed_to_stored p50 ${h2s_p50[-1]} p99 ${h2s_p99[-1]} ms"
+  fw_log "run $run/$runs framewire: ${fw_frames[-1]} of ${fw_captured[-1]} frames stored, ${fw_dropped[-1]} dropped, handed_to_stored p50 ${h2s_p50[-1]} p99 ${h2s_p99[-1]} ms"
   rm -rf "${work:?}/$tag"
 
   if ((do_zmq)); then
@@ -334,13 +335,24 @@ echo
 echo "$(nproc) CPUs, $(uname -r); load: $(uptime | sed 's/.*load average/load average/')."
 echo "Frames $frame_bytes bytes on average ($(fmt1 "$(awk -v b="$bitrate" 'BEGIN { print b / 1e6 }')") MB/s at $fps fps). Each cell is the median over the runs of that figure."
 echo
-echo "| what | span | frames stored | dropped | p50 ms | p95 ms | p99 ms | max ms |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|"
-echo "| framewire | capture_to_handed (capture + encode) | $(median_of "${fw_frames[@]}") | $(median_of "${fw_dropped[@]}") | $(fmt1 "$(median_of "${c2h_p50[@]}")") | $(fmt1 "$(median_of "${c2h_p95[@]}")") | $(fmt1 "$(median_of "${c2h_p99[@]}")") | $(fmt1 "$(median_of "${c2h_max[@]}")") |"
-echo "| framewire | handed_to_stored (push() to stored ACK) | $(median_of "${fw_frames[@]}") | $(median_of "${fw_dropped[@]}") | $(fmt1 "$(median_of "${h2s_p50[@]}")") | $(fmt1 "$(median_of "${h2s_p95[@]}")") | $(fmt1 "$(median_of "${h2s_p99[@]}")") | $(fmt1 "$(median_of "${h2s_max[@]}")") |"
+echo "| what | span | frames captured | stored | dropped | p50 ms | p95 ms | p99 ms | max ms |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+fw_counts="$(median_of "${fw_captured[@]}") | $(median_of "${fw_frames[@]}") | $(median_of "${fw_dropped[@]}")"
+echo "| framewire | capture_to_handed (capture + encode) | $fw_counts | $(fmt1 "$(median_of "${c2h_p50[@]}")") | $(fmt1 "$(median_of "${c2h_p95[@]}")") | $(fmt1 "$(median_of "${c2h_p99[@]}")") | $(fmt1 "$(median_of "${c2h_max[@]}")") |"
+echo "| framewire | handed_to_stored (push() to stored ACK) | $fw_counts | $(fmt1 "$(median_of "${h2s_p50[@]}")") | $(fmt1 "$(median_of "${h2s_p95[@]}")") | $(fmt1 "$(median_of "${h2s_p99[@]}")") | $(fmt1 "$(median_of "${h2s_max[@]}")") |"
 if ((do_zmq)); then
-  echo "| ZeroMQ PUSH/PULL | send() to written (write+fsync+close) | $(median_of "${zmq_frames[@]}") | 0 | $(fmt1 "$(median_of "${z_p50[@]}")") | $(fmt1 "$(median_of "${z_p95[@]}")") | $(fmt1 "$(median_of "${z_p99[@]}")") | $(fmt1 "$(median_of "${z_max[@]}")") |"
+  echo "| ZeroMQ PUSH/PULL | send() to written (write+fsync+close) | $(median_of "${zmq_frames[@]}") | $(median_of "${zmq_frames[@]}") | 0 | $(fmt1 "$(median_of "${z_p50[@]}")") | $(fmt1 "$(median_of "${z_p95[@]}")") | $(fmt1 "$(median_of "${z_p99[@]}")") | $(fmt1 "$(median_of "${z_max[@]}")") |"
 fi
+echo
+echo "Per run (handed_to_stored for framewire, send->written for ZeroMQ):"
+echo
+echo "| run | framewire captured / stored / dropped | framewire p50 / p99 ms | ZeroMQ p50 / p99 ms |"
+echo "|---:|---|---|---|"
+for ((i = 0; i < runs; i++)); do
+  zmq_cell="-"
+  ((do_zmq)) && zmq_cell="$(fmt1 "${z_p50[i]}") / $(fmt1 "${z_p99[i]}")"
+  echo "| $((i + 1)) | ${fw_captured[i]} / ${fw_frames[i]} / ${fw_dropped[i]} | $(fmt1 "${h2s_p50[i]}") / $(fmt1 "${h2s_p99[i]}") | $zmq_cell |"
+done
 if ((do_throttle)); then
   echo
   echo "### Through fw_fault_proxy --rate $rate ($(fmt0 "$(awk -v r="$rate" -v b="$bitrate" 'BEGIN { print 100 * r / b }')")% of the stream's bitrate), one run each${queue:+, --queue $queue}"
