@@ -255,17 +255,21 @@ void add_send_command(CLI::App& app, SendArguments& args) {
   send->add_option("--to", args.to, "Receiver HOST:PORT")->required();
   send->add_option(kStreamOption, args.streams,
                    "Stream name, e.g. rig1/visible; starts a stream (repeatable)")
+      ->type_name("NAME")
       ->allow_extra_args(false);
   send->add_option(kSourceOption, args.sources,
                    "Source kind of the stream: visible (default), infrared or another label")
+      ->type_name("KIND")
       ->allow_extra_args(false);
   send->add_option(kCaptureOption, args.captures,
                    "Capture instead of a folder: testsrc:WxH@FPS, irsrc:WxH@FPS, file:PATH, "
                    "v4l2:/dev/videoN[,size=WxH][,fps=N][,format=mjpeg], follow:DIR")
+      ->type_name("SRC")
       ->allow_extra_args(false);
   send->add_option(kEncodeOption, args.encodes,
                    "Capture encoding: jpeg[:QUALITY], png, png16 or raw (default: jpeg for 8-bit "
                    "images, png16 for 16-bit, raw for follow:)")
+      ->type_name("ENCODING")
       ->allow_extra_args(false);
   send->add_flag(kLiveOption)
       ->description(
@@ -277,10 +281,14 @@ void add_send_command(CLI::App& app, SendArguments& args) {
           "--no-pace)");
   send->add_option(kQueueOption, args.queues,
                    "Capture stream: frames waiting to be sent, at most (default 4)")
+      ->type_name("N")
       ->allow_extra_args(false);
-  send->add_option(kFoldersPositional, args.folders, "Folder of frames of the --stream before it");
-  send->add_option("--frames", args.frames, "Every capture ends after this many frames");
-  send->add_option("--duration", args.duration, "Every capture ends after this many seconds");
+  send->add_option(kFoldersPositional, args.folders, "Folder of frames of the --stream before it")
+      ->type_name("DIR");
+  send->add_option("--frames", args.frames, "Every capture ends after this many frames")
+      ->type_name("N");
+  send->add_option("--duration", args.duration, "Every capture ends after this many seconds")
+      ->type_name("SECONDS");
   send->add_flag("--no-pace", args.no_pace,
                  "Patterns and files: as fast as they are taken, not at their frame rate");
   send->add_flag("--json", args.json, "Print the summary as JSON");
