@@ -361,8 +361,11 @@ void Sender::cancel() {
   Impl& impl = *impl_;
   impl.cancel_requested = true;
   impl.fail_queues(Status(ErrorCode::kCancelled, "the send was cancelled"));
-  if (!impl.started) return;
-  asio::post(impl.io, [&impl] { impl.loop->cancel(); });
+  // Runs on the network thread once it runs (never, if start() never comes);
+  // `started` and `loop` belong to other threads, so nothing here reads them.
+  asio::post(impl.io, [&impl] {
+    if (impl.loop) impl.loop->cancel();
+  });
 }
 
 SendProgress Sender::progress() const {

@@ -96,6 +96,10 @@ asio::awaitable<void> SenderLoop::run() {
   auto last_stored = started_;
   auto backoff = options_.backoff_initial;
   while (true) {
+    if (cancelled_) {
+      result_ = Status(ErrorCode::kCancelled, "the send was cancelled");
+      break;
+    }
     const std::uint64_t stored_before = frames_stored();
     Status attempt = co_await run_attempt();
     if (cancelled_) {
