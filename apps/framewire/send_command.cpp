@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -345,10 +346,17 @@ int run_send(SendArguments& args) {
     options.on_progress = [&bar](const SendProgress& progress) { bar.draw(progress); };
   }
   options.on_notice = [&bar](const std::string& notice) { bar.notice(notice); };
+  // A sender that gave up ends the captures too (a followed folder would wait for its next file
+  // forever). Set once `pump` exists; the sender's thread ends in finish(), before `pump` goes.
+  std::atomic<live::CapturePump*> pump_to_stop{nullptr};
+  options.on_end = [&pump_to_stop](const Status& end) {
+    if (live::CapturePump* pump = pump_to_stop.load(); pump != nullptr && !end) pump->stop();
+  };
 
   Interrupts interrupts(bar);
   Sender sender(std::move(options));
   live::CapturePump pump(sender, [&bar](const std::string& notice) { bar.notice(notice); });
+  pump_to_stop = &pump;
   // Declared last: its thread ends first, before anything it may touch goes away.
   StopSignals watcher(
       [&interrupts](int signal_number, int count) { interrupts.on_signal(signal_number, count); });

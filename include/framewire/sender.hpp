@@ -189,6 +189,11 @@ struct SenderOptions {
   std::chrono::milliseconds ack_timeout{30'000};
   // Told about each retry ("connection lost: ...; retrying in 0.4 s").
   std::function<void(const std::string&)> on_notice;
+  // Told once, when the sender has ended (before finish() returns): ok when
+  // everything was sent, else the failure that ended it. Lets a source that
+  // waits for frames (a followed folder) stop when nothing can be sent any
+  // more. Runs on the network thread; may be empty.
+  std::function<void(const Status&)> on_end;
 
   // TLS: verify the receiver against `tls_ca` (and present `tls_cert` /
   // `tls_key` as this sender's identity). Without `tls_ca` the connection is

@@ -186,6 +186,7 @@ struct Sender::Impl {
             end_status = loop->result();
           }
           shared_changed.notify_all();
+          if (options.on_end) options.on_end(loop->result());
         },
         asio::detached);
     io.run();

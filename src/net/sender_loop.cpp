@@ -108,10 +108,11 @@ asio::awaitable<void> SenderLoop::run() {
     }
     if (attempt) break;
     const auto now = std::chrono::steady_clock::now();
-    // A connection that stored frames, or had nothing to send (a live
-    // source with nothing new, ended by the receiver's idle deadline), is
-    // not a failing one: the retry budget starts again.
-    if (frames_stored() > stored_before || !had_work_) {
+    // A connection that stored frames, or that had nothing to send until
+    // the receiver's idle deadline ended it (a followed folder with no new
+    // file), is not a failing one: the retry budget starts again.
+    const bool ended_idle = handshake_done_ && !had_work_ && attempt.code() == ErrorCode::kTimeout;
+    if (frames_stored() > stored_before || ended_idle) {
       last_stored = now;
       backoff = options_.backoff_initial;
     }

@@ -391,7 +391,7 @@ TEST_F(LiveCaptureTest, ASecondSigintCancels) {
   LiveSend send(logs_);
   ASSERT_TRUE(send.start(nowhere, {"--retry-for", "600", "--retry-max-backoff", "0.2", "--stream",
                                    "cam", "--capture", "testsrc:320x240@30"}));
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(send.wait_for_stderr("retrying"));
   send.send_signal(SIGINT);
   std::this_thread::sleep_for(500ms);
   EXPECT_TRUE(send.running());
@@ -407,7 +407,7 @@ TEST_F(LiveCaptureTest, SigintCancelsAFolderSend) {
   LiveSend send(logs_);
   ASSERT_TRUE(send.start("127.0.0.1:1", {"--retry-for", "600", "--retry-max-backoff", "0.2",
                                          "--stream", "cam", data("frames")}));
-  std::this_thread::sleep_for(500ms);
+  ASSERT_TRUE(send.wait_for_stderr("retrying"));
   send.send_signal(SIGINT);
   const SendResult result = send.wait(30s);
   EXPECT_TRUE(result.exit.exited_with(130)) << result.describe();

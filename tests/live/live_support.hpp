@@ -42,6 +42,18 @@ class LiveSend {
   }
 
   bool running() { return child_.running(); }
+  // Waits until the sender has written `text` on stderr (it is up and doing something, e.g.
+  // "retrying"), so a signal sent next finds its handling in place however slow the start.
+  bool wait_for_stderr(const std::string& text,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (child_.stderr_text().find(text) != std::string::npos) return true;
+      if (!child_.running()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
   void send_signal(int signal_number) { child_.send_signal(signal_number); }
 
   SendResult wait(std::chrono::milliseconds timeout = kSendTimeout) {

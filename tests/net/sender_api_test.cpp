@@ -202,6 +202,33 @@ TEST_F(SenderApiTest, CancelReleasesAPushWaitingForRoom) {
   EXPECT_EQ(summary.status().code(), ErrorCode::kCancelled);
 }
 
+TEST_F(SenderApiTest, GivesUpAfterRetryForWithAGrowingBackoffAndSaysSoInOnEnd) {
+  // Nothing listens on port 1: every attempt is refused. A refused connection
+  // is a failing one: the budget runs out and the pauses double.
+  fs::create_directories(dir_ / "folder");
+  std::ofstream(dir_ / "folder" / "1.bin") << "x";
+  SenderOptions opts = options();
+  opts.retry_for = std::chrono::milliseconds(1500);
+  opts.backoff_max = std::chrono::milliseconds(400);
+  std::vector<std::string> notices;
+  opts.on_notice = [&](const std::string& notice) { notices.push_back(notice); };
+  Status ended(ErrorCode::kInternal, "on_end not called");
+  opts.on_end = [&](const Status& end) { ended = end; };
+  Sender sender(opts);
+  ASSERT_TRUE(sender.add_folder(StreamSpec{.name = "cam", .folder = (dir_ / "folder")}));
+  ASSERT_TRUE(sender.start());
+  const auto started = std::chrono::steady_clock::now();
+  auto summary = sender.finish();
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(summary);
+  EXPECT_EQ(summary.status().code(), ErrorCode::kConnectionFailed);
+  EXPECT_EQ(ended.code(), ErrorCode::kConnectionFailed) << ended.to_string();
+  EXPECT_LT(took, std::chrono::seconds(10));
+  // 0.1 + 0.2 + 0.4 + 0.4 ... s: a handful of attempts, not hundreds.
+  EXPECT_GE(notices.size(), 2u);
+  EXPECT_LE(notices.size(), 8u);
+}
+
 TEST_F(SenderApiTest, RefusesBadNamesBeforeTheyReachTheReceiver) {
   Sender sender(options());
   EXPECT_EQ(sender.add_stream(PushStreamSpec{.name = "../up"}).status().code(),
