@@ -13,7 +13,8 @@
 // started by start() and joined by finish() or the destructor. add_*(),
 // start() and finish() belong to the thread that owns the Sender; push(),
 // end_stream() and count_source_drops() may be called from any one thread
-// per stream; cancel(), progress() and resume_point() from any thread. The
+// per stream; cancel(), progress(), flush() and resume_point() from any
+// thread. The
 // on_progress and on_notice callbacks run on the network thread: they must
 // return quickly (a slow one holds back the connection, never the pushers).
 //
@@ -242,6 +243,12 @@ class Sender {
   // Frames the source itself lost before they reached push() (a camera
   // driver's queue), counted in dropped_source.
   void count_source_drops(StreamId stream, std::uint64_t frames);
+
+  // Waits until every frame pushed (on any stream) before the call is
+  // settled: stored, dropped or rejected; streams stay open. Returns the
+  // sender's failure if it ends first. Folders are not waited for. Any
+  // thread but the network thread (not from the callbacks), after start().
+  Status flush();
 
   // No more frames will be pushed on the stream; finish() ends it anyway.
   void end_stream(StreamId stream);

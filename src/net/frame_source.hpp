@@ -27,6 +27,7 @@ struct StreamTally {
   std::uint64_t already_stored_frames = 0;
   std::uint64_t already_stored_bytes = 0;
   std::uint64_t dropped_cut = 0;
+  std::uint64_t rejected = 0;  // pushed streams (folders count theirs in the loop)
   LatencyHistogram capture_to_handed;
   LatencyHistogram handed_to_stored;
 };

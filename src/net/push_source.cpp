@@ -102,7 +102,10 @@ void PushSource::stored(FrameToken token, std::uint64_t bytes) {
 
 std::string PushSource::rejected(FrameToken token) {
   std::string name;
-  if (Held* held = settle(token)) name = sent_file_name(describe(held->queued), held->sequence);
+  if (Held* held = settle(token)) {
+    name = sent_file_name(describe(held->queued), held->sequence);
+    ++tally_.rejected;
+  }
   drop_settled_front();
   return name;
 }

@@ -108,7 +108,8 @@ struct Sender::Impl {
   bool ended = false;
   Status end_status;
   SendProgress progress;
-  std::chrono::steady_clock::time_point last_report;
+  std::vector<std::uint64_t> settled;  // per stream: pushed frames stored, dropped or rejected
+  std::chrono::steady_clock::time_point last_report;  // network thread
   std::atomic<bool> cancel_requested{false};
 
   Status add_checked(const std::string& name, const std::string& source_kind) {
@@ -133,7 +134,9 @@ struct Sender::Impl {
   // Network thread: what progress() and on_progress report.
   void publish(bool final) {
     SendProgress now;
-    for (const Stream& stream : streams) {
+    std::vector<std::uint64_t> now_settled(streams.size(), 0);
+    for (std::size_t id = 0; id < streams.size(); ++id) {
+      const Stream& stream = streams[id];
       const net::StreamTally& tally = stream.source->tally();
       now.frames_stored += tally.frames_stored;
       now.bytes_stored += tally.bytes_stored;
@@ -144,6 +147,8 @@ struct Sender::Impl {
         now.bytes_total += tally.bytes_known;
         now.frames_dropped += counters.dropped_queue + counters.dropped_source;
         now.open_ended = true;
+        now_settled[id] =
+            tally.frames_stored + tally.dropped_cut + tally.rejected + counters.dropped_queue;
       } else {
         // Frames the receiver had before this run are not part of its work.
         now.frames_total += tally.frames_known - tally.already_stored_frames;
@@ -156,7 +161,9 @@ struct Sender::Impl {
     {
       std::lock_guard lock(shared_mutex);
       progress = now;
+      settled = std::move(now_settled);
     }
+    shared_changed.notify_all();
     if (!options.on_progress) return;
     const auto clock = std::chrono::steady_clock::now();
     if (!final && clock - last_report < options.progress_interval) return;
@@ -333,6 +340,29 @@ Status Sender::push(StreamId stream, Frame frame) {
                                 .count();
   }
   return impl.streams[stream].queue->push(std::move(frame));
+}
+
+Status Sender::flush() {
+  Impl& impl = *impl_;
+  std::vector<std::uint64_t> pushed(impl.streams.size(), 0);
+  for (std::size_t id = 0; id < impl.streams.size(); ++id) {
+    if (impl.streams[id].queue) pushed[id] = impl.streams[id].queue->counters().pushed;
+  }
+  // Drops in a queue are not network events: have the counts published now.
+  asio::post(impl.io, [&impl] {
+    if (impl.loop) impl.publish(false);
+  });
+  std::unique_lock lock(impl.shared_mutex);
+  impl.shared_changed.wait(lock, [&] {
+    if (impl.ended) return true;
+    for (std::size_t id = 0; id < pushed.size(); ++id) {
+      const std::uint64_t done = id < impl.settled.size() ? impl.settled[id] : 0;
+      if (done < pushed[id]) return false;
+    }
+    return true;
+  });
+  if (impl.ended && !impl.end_status.is_ok()) return impl.end_status;
+  return Status::ok();
 }
 
 void Sender::count_source_drops(StreamId stream, std::uint64_t frames) {

@@ -180,6 +180,28 @@ TEST_F(SenderApiTest, LiveQueueKeepsTheNewestFramesAndCountsTheDrops) {
   EXPECT_EQ(read_file(root_ / "cam/000002.bin"), frame_bytes(9, 100));
 }
 
+TEST_F(SenderApiTest, FlushWaitsForWhatWasPushedAndTheStreamGoesOn) {
+  start_receiver();
+  Sender sender(options());
+  auto id = sender.add_stream(
+      PushStreamSpec{.name = "cam", .policy = StreamPolicy::kArchive, .queue_frames = 2});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start());
+  for (std::uint64_t i = 0; i < 10; ++i) {
+    ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(i, 5000)}));
+  }
+  ASSERT_TRUE(sender.flush());
+  // Stored means on disk: all ten are there before finish().
+  EXPECT_EQ(names_in(root_ / "cam").size(), 10u);
+  EXPECT_EQ(sender.progress().frames_stored, 10u);
+  ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(10, 5000)}));
+  ASSERT_TRUE(sender.flush());
+  EXPECT_EQ(names_in(root_ / "cam").size(), 11u);
+  auto summary = sender.finish();
+  ASSERT_TRUE(summary) << summary.status().to_string();
+  EXPECT_EQ(summary->frames, 11u);
+}
+
 TEST_F(SenderApiTest, CancelReleasesAPushWaitingForRoom) {
   // No receiver: the connection is refused and retried, nothing drains.
   SenderOptions opts = options();
