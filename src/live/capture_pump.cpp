@@ -150,7 +150,7 @@ Status CapturePump::pump(Stream& stream) {
     }
     source.recycle(std::move(captured));
 
-    const Status pushed = sender_.push(stream.id, std::move(frame));
+    Status pushed = sender_.push(stream.id, std::move(frame));
     if (pushed) continue;
     if (pushed.code() == ErrorCode::kBadName && is_file) {
       // A file someone put in the followed folder under a name the receiver refuses: the

@@ -471,7 +471,7 @@ Status SenderLoop::ended_early() const {
   return Status(ErrorCode::kConnectionFailed, "the receiver ended the session early");
 }
 
-Status SenderLoop::local_error(Status status) {
+Status SenderLoop::local_error(const Status& status) {
   return status.fatal();
 }
 

@@ -100,7 +100,7 @@ class SenderLoop {
   bool awaiting_reply() const;
   std::uint64_t frames_stored() const;
   Status ended_early() const;
-  Status local_error(Status status);
+  static Status local_error(const Status& status);
 
   asio::io_context& io_;
   const SenderOptions& options_;
