@@ -6,8 +6,6 @@
 namespace framewire::capture {
 namespace {
 
-constexpr int kNameDigits = 6;
-
 Status encode_error(std::string message) {
   return {ErrorCode::kInternal, "encode: " + std::move(message)};
 }
@@ -87,17 +85,6 @@ Status check_encoding(const EncodeSpec& spec, const CaptureInfo& info) {
                                        ? ": follow: sends files as they are; only raw applies"
                                        : ": this capture was opened for packets; only raw "
                                          "applies (open it without packets to re-encode)"));
-}
-
-std::string frame_file_name(std::uint64_t index, std::string_view extension) {
-  std::string digits = std::to_string(index);
-  std::string name;
-  if (digits.size() < static_cast<std::size_t>(kNameDigits)) {
-    name.assign(static_cast<std::size_t>(kNameDigits) - digits.size(), '0');
-  }
-  name += digits;
-  name += extension;
-  return name;
 }
 
 Status FrameEncoder::encode(const CapturedFrame& frame, EncodedFrame& out) {

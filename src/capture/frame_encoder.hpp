@@ -14,6 +14,7 @@
 #include "capture/jpeg_encoder.hpp"
 #include "capture/png_encoder.hpp"
 #include "framewire/status.hpp"
+#include "source/folder_listing.hpp"
 
 namespace framewire::capture {
 
@@ -40,8 +41,9 @@ EncodeSpec default_encoding(const CaptureInfo& info);
 // would work instead.
 Status check_encoding(const EncodeSpec& spec, const CaptureInfo& info);
 
-// "000017" + extension; more digits once the index needs them.
-std::string frame_file_name(std::uint64_t index, std::string_view extension);
+// "000017" + extension; more digits once the index needs them. One rule for
+// the capture index and the sender's wire sequence, kept in source/.
+using source::frame_file_name;
 
 struct EncodedFrame {
   std::string file_name;                  // the name it is sent under

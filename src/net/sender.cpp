@@ -75,7 +75,7 @@ Status check_folder(const StreamSpec& spec) {
 Status check_frame_name(const Frame& frame) {
   if (!frame.file_name.empty()) return storage::validate_file_name(frame.file_name);
   // Named after its sequence: the extension must make a valid name with it.
-  return storage::validate_file_name("000000" + frame.extension);
+  return storage::validate_file_name(source::frame_file_name(0, frame.extension));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <string>
 
 namespace framewire::source {
 namespace {
@@ -129,6 +130,16 @@ Result<std::vector<FrameFile>> list_frames(const std::string& folder) {
     return frame_order_less(x.file_name, y.file_name);
   });
   return frames;
+}
+
+std::string frame_file_name(std::uint64_t index, std::string_view extension) {
+  constexpr std::size_t kDigits = 6;
+  std::string digits = std::to_string(index);
+  std::string name;
+  if (digits.size() < kDigits) name.assign(kDigits - digits.size(), '0');
+  name += digits;
+  name += extension;
+  return name;
 }
 
 }  // namespace framewire::source

@@ -23,6 +23,11 @@ struct FrameFile {
 // True when `a` sorts before `b` in frame order.
 bool frame_order_less(std::string_view a, std::string_view b);
 
+// The name of a frame numbered `index` (a capture index, a wire sequence):
+// zero-padded to six digits, more once it needs them, plus `extension`
+// ("000017.jpg"); it sorts in number order by name and by frame_order_less.
+std::string frame_file_name(std::uint64_t index, std::string_view extension);
+
 // kInternal-free: errors are kStorageError with the path and strerror text.
 Result<std::vector<FrameFile>> list_frames(const std::string& folder);
 
