@@ -30,6 +30,9 @@ constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 // syscall, large ones in chunks, and memory stays bounded.
 constexpr std::size_t kBatchBytes = 512 * 1024;
 constexpr std::size_t kReadBufferBytes = 64 * 1024;
+// An in-memory frame at least this large is written from its own memory
+// rather than copied into the batch.
+constexpr std::size_t kDirectWriteBytes = 64 * 1024;
 constexpr std::string_view kAgent = "framewire/0.1.0";
 
 // The first bytes a plaintext sender got back are a TLS record header (alert
@@ -447,6 +450,12 @@ asio::awaitable<void> SenderLoop::wait_for_event() {
 // Writes all of `bytes` piece by piece: each piece the socket takes is
 // progress for the watchdog.
 asio::awaitable<Status> SenderLoop::write(protocol::ByteBuffer& bytes) {
+  Status status = co_await write_bytes(bytes);
+  bytes.clear();
+  co_return status;
+}
+
+asio::awaitable<Status> SenderLoop::write_bytes(std::span<const std::uint8_t> bytes) {
   std::size_t done = 0;
   asio::error_code ec;
   while (done < bytes.size() && !ec) {
@@ -456,7 +465,6 @@ asio::awaitable<Status> SenderLoop::write(protocol::ByteBuffer& bytes) {
     done += n;
     if (n > 0) last_progress_ = std::chrono::steady_clock::now();
   }
-  bytes.clear();
   if (!ec) co_return Status::ok();
   // Closed under us by the reader (the connection ended), the watchdog or
   // cancel(): their reason is the one to report.
@@ -563,9 +571,15 @@ asio::awaitable<Status> SenderLoop::send_frame(StreamId id, const OutgoingFrame&
 
   std::uint64_t checksum = 0;
   if (frame.data != nullptr) {
-    // In memory: hashed at once, copied into the batch in pieces.
+    // In memory: hashed at once. A large frame goes from its own memory
+    // to the socket after the batch (no copy); a small one joins the batch.
     checksum = XXH3_64bits(frame.data->data(), frame.data->size());
     std::size_t done = 0;
+    if (frame.data->size() >= kDirectWriteBytes) {
+      if (Status status = co_await write(batch); !status) co_return status;
+      if (Status status = co_await write_bytes(*frame.data); !status) co_return status;
+      done = frame.data->size();
+    }
     while (done < frame.data->size()) {
       if (batch.size() >= kBatchBytes) {
         if (Status status = co_await write(batch); !status) co_return status;

@@ -91,7 +91,9 @@ class SenderLoop {
   asio::awaitable<Status> send_frames();
   asio::awaitable<Status> send_frame(StreamId id, const OutgoingFrame& frame, std::uint64_t size,
                                      std::unique_ptr<FileReader> file, protocol::ByteBuffer& batch);
+  // Writes `bytes` and empties it.
   asio::awaitable<Status> write(protocol::ByteBuffer& bytes);
+  asio::awaitable<Status> write_bytes(std::span<const std::uint8_t> bytes);
   asio::awaitable<void> wait_for_event();
   // Waits until `ready()` or the reader ended; the reader's status if it did.
   template <typename Ready>

@@ -146,13 +146,16 @@ TEST_F(SenderApiTest, NamedAndFileBackedFramesKeepTheirNamesBesideAFolderStream)
   ASSERT_TRUE(sender.start());
   ASSERT_TRUE(sender.push(*pushed, Frame{.file_name = "a.txt", .data = frame_bytes(1, 10)}));
   ASSERT_TRUE(sender.push(*pushed, Frame{.file_name = "b.dat", .path = (dir_ / "big.dat")}));
+  // Large enough to go from its own memory to the socket, not through the batch.
+  ASSERT_TRUE(sender.push(*pushed, Frame{.file_name = "c.raw", .data = frame_bytes(2, 300'000)}));
   auto summary = sender.finish();
   ASSERT_TRUE(summary) << summary.status().to_string();
-  EXPECT_EQ(summary->frames, 7u);
+  EXPECT_EQ(summary->frames, 8u);
   EXPECT_EQ(summary->streams[0].frames, 5u);
-  EXPECT_EQ(summary->streams[1].frames, 2u);
+  EXPECT_EQ(summary->streams[1].frames, 3u);
   EXPECT_EQ(summary->streams[1].source_kind, "infrared");
-  EXPECT_EQ(names_in(root_ / "lab/pushed"), (std::vector<std::string>{"a.txt", "b.dat"}));
+  EXPECT_EQ(names_in(root_ / "lab/pushed"), (std::vector<std::string>{"a.txt", "b.dat", "c.raw"}));
+  EXPECT_EQ(read_file(root_ / "lab/pushed/c.raw"), frame_bytes(2, 300'000));
   EXPECT_EQ(read_file(root_ / "lab/pushed/b.dat"), read_file(dir_ / "big.dat"));
   EXPECT_EQ(names_in(root_ / "lab/folder").size(), 5u);
 }
