@@ -3,7 +3,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_net framewire_capture framewire_live framewire_cli
+install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_observe framewire_net framewire_capture framewire_live framewire_cli
         EXPORT framewireTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
