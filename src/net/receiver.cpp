@@ -20,6 +20,7 @@
 #include "net/keepalive.hpp"
 #include "net/stream_registry.hpp"
 #include "net/tls_context.hpp"
+#include "observe/receiver_metrics.hpp"
 #include "storage/stream_store.hpp"
 
 namespace framewire {
@@ -53,6 +54,11 @@ struct Receiver::Impl {
   net::SessionContext session_context;
   net::ConnectionSettings connection_settings;
   std::set<std::shared_ptr<net::Connection>> connections;
+  // Every event goes to `metrics` (and what else listens, through `observers`).
+  observe::ReceiverMetrics metrics;
+  std::unique_ptr<observe::Fanout> observers;
+  observe::ConnectionId last_connection_id = 0;
+  asio::steady_timer log_timer{io};
   bool stopping = false;
   std::atomic<std::uint64_t> total_connections = 0;
   std::atomic<std::uint64_t> frames_stored = 0;
@@ -85,9 +91,12 @@ struct Receiver::Impl {
           std::move(socket), tls.get(), pool, session_context, connection_settings,
           [this](net::Connection& closed, const net::ConnectionReport& report) {
             on_closed(closed, report);
-          });
+          },
+          ++last_connection_id);
       ++total_connections;
       spdlog::info("connection {} opened", connection->peer());
+      observers->on_event(
+          observe::ConnectionOpened{.connection = connection->id(), .peer = connection->peer()});
       connections.insert(connection);
       asio::co_spawn(io, connection->run(), asio::detached);
     }
@@ -136,6 +145,13 @@ struct Receiver::Impl {
     spdlog::info("connection {} closed: {} frames, {:.1f} MB in {:.2f} s ({})", report.peer,
                  report.frames, static_cast<double>(report.bytes) / 1e6, report.seconds,
                  report.reason);
+    observers->on_event(observe::ConnectionClosed{.connection = closed.id(),
+                                                  .peer = report.peer,
+                                                  .frames = report.frames,
+                                                  .bytes = report.bytes,
+                                                  .seconds = report.seconds,
+                                                  .reason = report.reason,
+                                                  .error = report.error});
     for (auto it = connections.begin(); it != connections.end(); ++it) {
       if (it->get() == &closed) {
         // The connection's coroutine still runs this callback: release it later.
@@ -146,9 +162,33 @@ struct Receiver::Impl {
     }
   }
 
+  // One line per open stream every options.log_interval, for an operator
+  // reading the log: is it sending, how fast, how far behind.
+  asio::awaitable<void> log_streams() {
+    while (!stopping) {
+      log_timer.expires_after(options.log_interval);
+      co_await log_timer.async_wait(kNoThrow);
+      if (stopping) break;
+      for (const auto& s : metrics.snapshot().streams) {
+        if (!s.open) continue;
+        spdlog::info(
+            "stream {} ({}) from {}: {:.1f} fps, {:.2f} MB/s, {} frames stored, {} rejected, {} "
+            "dropped, capture->stored p50 {:.1f} ms p99 {:.1f} ms, last frame {}",
+            s.name, s.source_kind, s.peer, s.frames_per_second, s.bytes_per_second / 1e6,
+            s.frames_stored, s.frames_rejected, s.frames_dropped, s.latency_ms_p50,
+            s.latency_ms_p99,
+            s.seconds_since_last_frame < 0
+                ? std::string("none yet")
+                : fmt::format("{:.1f} s ago{}", s.seconds_since_last_frame,
+                              s.stale ? " (stale)" : ""));
+      }
+    }
+  }
+
   void begin_stop() {
     if (stopping) return;
     stopping = true;
+    log_timer.cancel();
     spdlog::info("stopping: finishing in-flight frames on {} connection(s)", connections.size());
     asio::error_code ignored;
     acceptor.close(ignored);
@@ -176,7 +216,11 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
                           .limits = {.max_frame_bytes = options.max_frame_bytes,
                                      .window_bytes = options.window_bytes,
                                      .window_frames = options.window_frames,
-                                     .max_streams = options.max_streams_per_connection}};
+                                     .max_streams = options.max_streams_per_connection},
+                          .observer = nullptr};
+  impl->observers =
+      std::make_unique<observe::Fanout>(std::vector<observe::Observer*>{&impl->metrics});
+  impl->session_context.observer = impl->observers.get();
   impl->connection_settings = {.handshake_timeout = options.handshake_timeout,
                                .idle_timeout = options.idle_timeout,
                                .shutdown_grace = options.shutdown_grace};
@@ -239,6 +283,9 @@ std::uint16_t Receiver::port() const {
 
 void Receiver::run() {
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  if (impl_->options.log_interval.count() > 0) {
+    asio::co_spawn(impl_->io, impl_->log_streams(), asio::detached);
+  }
   impl_->io.run();
 }
 
