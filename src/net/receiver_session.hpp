@@ -22,7 +22,7 @@
 #include "net/stream_registry.hpp"
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
-#include "storage/stream_store.hpp"
+#include "storage/storage.hpp"
 
 namespace framewire::net {
 
@@ -33,9 +33,11 @@ struct SessionLimits {
   std::uint32_t max_streams = 0;
 };
 
-// What a session needs from the receiver; outlives every session.
+// What a session needs from the receiver; outlives every session. The
+// session knows its storage only through storage::Storage (files under a
+// root today, another store later).
 struct SessionContext {
-  storage::StorageRoot* root = nullptr;
+  storage::Storage* storage = nullptr;
   StreamRegistry* registry = nullptr;
   SessionLimits limits;
 };
@@ -80,7 +82,7 @@ class ReceiverSession {
  private:
   struct Stream {
     std::string name;
-    std::unique_ptr<storage::StreamStore> store;
+    std::unique_ptr<storage::StreamStorage> store;
     std::optional<std::uint64_t> last_sequence;    // last FRAME seen
     std::optional<std::uint64_t> settled_through;  // highest finished, not yet acked
     bool dirty = false;                            // has something to acknowledge
