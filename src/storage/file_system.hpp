@@ -57,8 +57,10 @@ class Directory {
  public:
   virtual ~Directory() = default;
 
-  // Opens the directory `name` without following a symlink (ELOOP for a
-  // symlink, ENOTDIR for another kind of file, ENOENT if missing).
+  // Opens the directory `name` without following a symlink: ENOTDIR for a
+  // symlink (what Linux says for O_DIRECTORY|O_NOFOLLOW; some systems say
+  // ELOOP, so callers treat both alike and ask kind_of()) or any other kind
+  // of file, ENOENT if missing.
   virtual int open_dir(const char* name, std::unique_ptr<Directory>& out) = 0;
 
   // mkdirat(2) with mode 0755: EEXIST if the name is taken.

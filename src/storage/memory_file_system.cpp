@@ -179,7 +179,8 @@ class MemoryDirectory final : public Directory {
     if (const int error = fs_.check(Op::kOpen, path); error != 0) return error;
     const auto child = find(name);
     if (!child) return ENOENT;
-    if (child->kind == EntryKind::kSymlink) return ELOOP;
+    // Linux answers ENOTDIR, not ELOOP, when O_DIRECTORY|O_NOFOLLOW meets a
+    // symlink; the caller tells the two apart with kind_of().
     if (child->kind != EntryKind::kDirectory) return ENOTDIR;
     out = std::make_unique<MemoryDirectory>(fs_, child, path);
     return 0;

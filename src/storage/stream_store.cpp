@@ -182,31 +182,16 @@ struct FileFrame final : IncomingFrame::Backend {
 // ---------------------------------------------------------------------------
 // StreamStore: one stream of the file store.
 
-class StreamStore final : public StreamStorage {
- public:
-  Result<IncomingFrame> begin_frame(std::uint64_t sequence, std::string_view file_name,
-                                    std::uint64_t bytes, std::int64_t capture_time_ns) override;
-  Result<FinishOutcome> finish_frame(IncomingFrame incoming, std::uint64_t checksum) override;
-  Result<CommitResult> commit() override;
-  std::size_t queued() const override { return queue.size(); }
-  std::uint64_t next_sequence() const override { return next_sequence_; }
-  const std::string& last_file_name() const override { return last_file_name_; }
-  Result<bool> is_stored(std::uint64_t sequence, std::string_view file_name,
-                         std::uint64_t checksum) override;
-  const std::string& name() const override { return name_; }
-
- private:
-  friend class StorageRoot;
-
-  std::string name_;
+struct StreamState {
+  std::string name;
   std::string source_kind;
   SyncPolicy policy = SyncPolicy::kBatch;
   std::shared_ptr<SharedDir> dir;
   std::unique_ptr<File> manifest;
   std::string manifest_path;
   std::uint64_t manifest_size = 0;
-  std::uint64_t next_sequence_ = 0;
-  std::string last_file_name_;  // of the record with sequence next_sequence_ - 1
+  std::uint64_t next_sequence = 0;
+  std::string last_file_name;  // of the record with sequence next_sequence - 1
   // What the manifest holds under each sequence, read on first need: only a
   // frame sent again under an old sequence needs it (a sender that numbers
   // from 0 again instead of resuming). Kept up to date by commit() once read.
@@ -221,7 +206,7 @@ class StreamStore final : public StreamStorage {
 
   Status poison(Status status) {
     poisoned = Status(ErrorCode::kStorageError,
-                      "stream " + name_ + " refuses further work after: " + status.message());
+                      "stream " + name + " refuses further work after: " + status.message());
     return status;
   }
 
@@ -247,7 +232,7 @@ class StreamStore final : public StreamStorage {
     // Stream-relative: the message goes to the sender, who has no business
     // learning the receiver's folder layout.
     std::string message =
-        name_ + "/" + record.file_name + " is already stored with different content (";
+        name + "/" + record.file_name + " is already stored with different content (";
     if (!digest->hashed) {
       message += std::to_string(digest->bytes) + " bytes; the frame has " +
                  std::to_string(record.bytes) + ")";
@@ -318,9 +303,9 @@ class StreamStore final : public StreamStorage {
   Status settle_old_sequence(const FrameRecord& record, std::uint64_t group_start) {
     const auto refuse = [&](const std::string& why) {
       return Status(ErrorCode::kStaleSequence,
-                    "stream " + name_ + ": sequence " + std::to_string(record.sequence) +
+                    "stream " + name + ": sequence " + std::to_string(record.sequence) +
                         " is at or below the highest stored sequence " +
-                        std::to_string(next_sequence_ - 1) + ", and " + why +
+                        std::to_string(next_sequence - 1) + ", and " + why +
                         "; a stream is stored in sequence order, so continue from "
                         "STREAM_OPENED's next_sequence");
     };
@@ -352,9 +337,9 @@ class StreamStore final : public StreamStorage {
     result.stored.reserve(queue.size());
     lines.clear();
     bool renamed_any = false;
-    const std::uint64_t group_start = next_sequence_;
-    std::uint64_t next = next_sequence_;
-    std::string last = last_file_name_;
+    const std::uint64_t group_start = next_sequence;
+    std::uint64_t next = next_sequence;
+    std::string last = last_file_name;
     auto advance = [&](const FrameRecord& record) {
       append_manifest_line(record, lines);
       if (index) {
@@ -418,15 +403,34 @@ class StreamStore final : public StreamStorage {
     if (policy == SyncPolicy::kBatch && renamed_any) {
       if (Status synced = sync(*manifest, manifest_path); !synced) return synced;
     }
-    next_sequence_ = next;
-    last_file_name_ = std::move(last);
+    next_sequence = next;
+    last_file_name = std::move(last);
     return result;
   }
 };
 
+class StreamStore final : public StreamStorage {
+ public:
+  Result<IncomingFrame> begin_frame(std::uint64_t sequence, std::string_view file_name,
+                                    std::uint64_t bytes, std::int64_t capture_time_ns) override;
+  Result<FinishOutcome> finish_frame(IncomingFrame incoming, std::uint64_t checksum) override;
+  Result<CommitResult> commit() override;
+  std::size_t queued() const override { return state_.queue.size(); }
+  std::uint64_t next_sequence() const override { return state_.next_sequence; }
+  const std::string& last_file_name() const override { return state_.last_file_name; }
+  Result<bool> is_stored(std::uint64_t sequence, std::string_view file_name,
+                         std::uint64_t checksum) override;
+  const std::string& name() const override { return state_.name; }
+
+ private:
+  friend class StorageRoot;
+  StreamState state_;
+};
+
 Result<IncomingFrame> StreamStore::begin_frame(std::uint64_t sequence, std::string_view file_name,
                                                std::uint64_t bytes, std::int64_t capture_time_ns) {
-  if (!poisoned) return poisoned;
+  StreamState& store = state_;
+  if (!store.poisoned) return store.poisoned;
   if (sequence == kNoSequence) {
     return Status(ErrorCode::kBadSequence,
                   "sequence 2^64-1 is reserved (one past it must still be a sequence)");
@@ -437,11 +441,11 @@ Result<IncomingFrame> StreamStore::begin_frame(std::uint64_t sequence, std::stri
 
   auto frame = std::make_unique<FileFrame>();
   XXH3_64bits_reset(&frame->hash);
-  frame->dir = dir;
+  frame->dir = store.dir;
   frame->frame_record.sequence = sequence;
   frame->frame_record.file_name = file_name;
   frame->frame_record.bytes = bytes;
-  frame->frame_record.source_kind = source_kind;
+  frame->frame_record.source_kind = store.source_kind;
   frame->frame_record.capture_time_ns = capture_time_ns;
 
   // No stat of the final name first: a name that is taken is found by the
@@ -449,28 +453,29 @@ Result<IncomingFrame> StreamStore::begin_frame(std::uint64_t sequence, std::stri
   // slow in a folder of thousands of frames.
   int error = 0;
   for (int attempt = 0; attempt < kTempCreateAttempts; ++attempt) {
-    frame->temp_name = make_temp_name(next_random(random_state));
-    error = dir->dir->create_new(frame->temp(), frame->file);
+    frame->temp_name = make_temp_name(next_random(store.random_state));
+    error = store.dir->dir->create_new(frame->temp(), frame->file);
     if (error == 0) {
       frame->temp_on_disk = true;
       return IncomingFrame(std::move(frame));
     }
     if (error != EEXIST) break;
   }
-  return errno_status("cannot create a temporary file in", dir->path, error);
+  return errno_status("cannot create a temporary file in", store.dir->path, error);
 }
 
 Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uint64_t checksum) {
+  StreamState& store = state_;
   std::unique_ptr<IncomingFrame::Backend> backend = incoming.release();
   if (!backend) return Status(ErrorCode::kInternal, "finish_frame got a moved-from frame");
   // Only this store's begin_frame makes frames for it; anything else is a
   // caller mixing up its streams.
   auto* raw = dynamic_cast<FileFrame*>(backend.get());
-  if (raw == nullptr || raw->dir != dir) {
+  if (raw == nullptr || raw->dir != store.dir) {
     return Status(ErrorCode::kInternal, "finish_frame got a frame of another stream");
   }
   std::unique_ptr<FileFrame> frame(static_cast<FileFrame*>(backend.release()));
-  if (!poisoned) return poisoned;
+  if (!store.poisoned) return store.poisoned;
   FrameRecord& record = frame->frame_record;
   record.receive_time_ns = now_ns();
   if (frame->written != record.bytes) {
@@ -485,38 +490,42 @@ Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uin
                                                     hex64(checksum));
   }
   record.checksum = checksum;
-  queue.push_back(std::move(frame));
+  store.queue.push_back(std::move(frame));
   return FinishOutcome::kQueued;
 }
 
 Result<CommitResult> StreamStore::commit() {
-  if (!poisoned) {
-    queue.clear();
-    return poisoned;
+  StreamState& store = state_;
+  if (!store.poisoned) {
+    store.queue.clear();
+    return store.poisoned;
   }
-  auto result = commit_queue();
+  auto result = store.commit_queue();
   // Whatever was not renamed (all of it on success) is dropped here; the
   // frame destructors remove leftover temporary files.
-  queue.clear();
+  store.queue.clear();
   return result;
 }
 
 Result<bool> StreamStore::is_stored(std::uint64_t sequence, std::string_view file_name,
                                     std::uint64_t checksum) {
-  if (!poisoned) return poisoned;
+  StreamState& store = state_;
+  if (!store.poisoned) return store.poisoned;
   if (Status status = validate_file_name(file_name); !status) return status;
-  if (sequence >= next_sequence_) return false;
-  auto entries = manifest_index();
+  if (sequence >= store.next_sequence) return false;
+  auto entries = store.manifest_index();
   if (!entries) return entries.status();
   const auto found = (*entries)->find(sequence);
   if (found == (*entries)->end() || found->second.file_name != file_name) return false;
   if (found->second.checksum) return *found->second.checksum == checksum;
   // A line without a checksum (not written by framewire): the file decides,
   // whatever its size.
-  auto digest = hash_file_at(*dir->dir, found->second.file_name.c_str(), path_of(file_name),
-                             kAnySize, scratch);
-  if (!digest)
-    return digest.status().code() == ErrorCode::kConflict ? Result<bool>(false) : digest.status();
+  auto digest = hash_file_at(*store.dir->dir, found->second.file_name.c_str(),
+                             store.path_of(file_name), kAnySize, store.scratch);
+  if (!digest) {
+    if (digest.status().code() == ErrorCode::kConflict) return false;
+    return digest.status();
+  }
   return digest->hashed && digest->xxh3 == checksum;
 }
 
@@ -585,36 +594,37 @@ Result<std::unique_ptr<StreamStorage>> StorageRoot::open_stream(std::string_view
   dir->dir = std::move(current);
 
   auto store = std::unique_ptr<StreamStore>(new StreamStore());
-  store->name_ = name;
-  store->source_kind = source_kind;
-  store->policy = state_->policy;
-  store->manifest_path = join(dir->path, kManifestFileName);
+  StreamState& state = store->state_;
+  state.name = name;
+  state.source_kind = source_kind;
+  state.policy = state_->policy;
+  state.manifest_path = join(dir->path, kManifestFileName);
   if (const int error =
-          dir->dir->open_append(std::string(kManifestFileName).c_str(), store->manifest);
+          dir->dir->open_append(std::string(kManifestFileName).c_str(), state.manifest);
       error != 0) {
     if (error == ELOOP) {
       return Status(ErrorCode::kStorageError,
-                    store->manifest_path + " is a symlink; refusing to follow it");
+                    state.manifest_path + " is a symlink; refusing to follow it");
     }
-    return errno_status("cannot open", store->manifest_path, error);
+    return errno_status("cannot open", state.manifest_path, error);
   }
   std::uint64_t size = 0;
   EntryKind kind = EntryKind::kOther;
-  if (const int error = store->manifest->stat(size, kind); error != 0) {
-    return errno_status("cannot stat", store->manifest_path, error);
+  if (const int error = state.manifest->stat(size, kind); error != 0) {
+    return errno_status("cannot stat", state.manifest_path, error);
   }
   if (kind != EntryKind::kRegular) {
-    return Status(ErrorCode::kStorageError, store->manifest_path + " is not a regular file");
+    return Status(ErrorCode::kStorageError, state.manifest_path + " is not a regular file");
   }
-  auto summary = recover_manifest(*store->manifest, store->manifest_path, sync);
+  auto summary = recover_manifest(*state.manifest, state.manifest_path, sync);
   if (!summary) return summary.status();
-  store->manifest_size = summary->size;
+  state.manifest_size = summary->size;
   if (summary->highest) {
-    store->next_sequence_ = summary->highest->sequence + 1;
-    store->last_file_name_ = std::move(summary->highest->file_name);
+    state.next_sequence = summary->highest->sequence + 1;
+    state.last_file_name = std::move(summary->highest->file_name);
   }
-  store->dir = std::move(dir);
-  store->random_state = random_seed();
+  state.dir = std::move(dir);
+  state.random_state = random_seed();
   return std::unique_ptr<StreamStorage>(std::move(store));
 }
 

@@ -37,7 +37,9 @@ Status sweep(Directory& dir, const std::string& path, int depth) {
   if (!failed) return failed;
   if (listed != 0) return errno_status("cannot list", path, listed);
   for (const std::string& name : children) {
-    const std::string child_path = path + "/" + name;
+    std::string child_path = path;
+    child_path += '/';
+    child_path += name;
     std::unique_ptr<Directory> child;
     if (const int error = dir.open_dir(name.c_str(), child); error != 0) {
       // Unreadable (lost+found), or replaced since the listing: not ours.
