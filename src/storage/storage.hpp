@@ -146,12 +146,14 @@ class Storage {
                                                              std::string_view source_kind) = 0;
 
   // The bytes of the stored frame `file_name` of stream `stream`, for
-  // readers such as an HTTP route. Both names are checked against the name
-  // rules (kBadName); nothing outside the storage is ever reached (the file
-  // store follows no symlink below its root). kNotFound-like failures are
-  // kBadStream (no such stream) or kConflict (no such frame, or not a
-  // regular file); kStorageError on I/O errors; kFrameTooLarge above
-  // `max_bytes`.
+  // readers such as an HTTP route (which may run on any thread). Both names
+  // are checked against the name rules first (kBadName; the manifest is not
+  // a frame); nothing outside the storage is ever reached (the file store
+  // follows no symlink below its root) and nothing is created. Errors:
+  // kBadStream when the stream or the frame does not exist (a route's 404),
+  // kConflict when the name is a symlink or not a regular file,
+  // kFrameTooLarge above `max_bytes`, kStorageError on I/O errors. Messages
+  // name the frame stream-relative, never the storage's own layout.
   virtual Result<std::vector<std::uint8_t>> read_frame(std::string_view stream,
                                                        std::string_view file_name,
                                                        std::uint64_t max_bytes) = 0;

@@ -30,8 +30,8 @@ constexpr int kTempCreateAttempts = 8;
 // Never a frame's sequence: next_sequence (one past the highest) must fit.
 constexpr std::uint64_t kNoSequence = ~std::uint64_t{0};
 
-// A directory descriptor shared by a store and its frames in flight, so that
-// a frame outliving its store can still remove its temporary file.
+// A stream's directory handle, shared by the stream and its frames in flight,
+// so that a frame outliving its stream can still remove its temporary file.
 struct SharedDir {
   std::unique_ptr<Directory> dir;
   std::string path;  // for messages only; never used to reach the files
@@ -180,7 +180,8 @@ struct FileFrame final : IncomingFrame::Backend {
 };
 
 // ---------------------------------------------------------------------------
-// StreamStore: one stream of the file store.
+// StreamStore: one stream of the file store. Its state and rules live in
+// StreamState; StreamStore is the StreamStorage face of it.
 
 struct StreamState {
   std::string name;
