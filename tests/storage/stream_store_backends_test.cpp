@@ -14,6 +14,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/memory_file_system.hpp"
@@ -272,6 +273,22 @@ TYPED_TEST(StoreOnEither, StreamDirectoriesAreNeverReachedThroughSymlinksOrFiles
   this->disk_.write(this->at("file"), "x");
   EXPECT_EQ(root->open_stream("file/cam", "visible").status().code(), ErrorCode::kConflict);
   EXPECT_TRUE(this->disk_.names(this->disk_.outside()).empty());
+}
+
+TYPED_TEST(StoreOnEither, ConcurrentOpensAndReadsOfTheSameNewStream) {
+  auto root = this->open_root();
+  std::vector<Status> results(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = root->open_stream("x/y/z", "visible").status();
+      // A reader (an HTTP route) may look at the same time.
+      const auto read = root->read_frame("x/y/z", "0.png", 10);
+      if (read.status().code() != ErrorCode::kBadStream) results[i] = read.status();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& status : results) EXPECT_TRUE(status) << status.to_string();
 }
 
 // ---------------------------------------------------------------------------
