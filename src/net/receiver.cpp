@@ -211,7 +211,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   if (!root) return root.status();
   impl->root = std::move(root).value();
   impl->session_context =
-      net::SessionContext{.root = impl->root.get(),
+      net::SessionContext{.storage = impl->root.get(),
                           .registry = &impl->registry,
                           .limits = {.max_frame_bytes = options.max_frame_bytes,
                                      .window_bytes = options.window_bytes,

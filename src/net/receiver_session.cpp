@@ -182,7 +182,7 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
                                      open.name)),
                   out);
   }
-  auto store = context_.root->open_stream(open.name, open.source_kind);
+  auto store = context_.storage->open_stream(open.name, open.source_kind);
   if (!store) {
     context_.registry->release(open.name);
     return fail(store.status(), out);

@@ -23,7 +23,7 @@
 #include "observe/observer.hpp"
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
-#include "storage/stream_store.hpp"
+#include "storage/storage.hpp"
 
 namespace framewire::net {
 
@@ -34,9 +34,11 @@ struct SessionLimits {
   std::uint32_t max_streams = 0;
 };
 
-// What a session needs from the receiver; outlives every session.
+// What a session needs from the receiver; outlives every session. The
+// session knows its storage only through storage::Storage (files under a
+// root today, another store later).
 struct SessionContext {
-  storage::StorageRoot* root = nullptr;
+  storage::Storage* storage = nullptr;
   StreamRegistry* registry = nullptr;
   SessionLimits limits;
   // Told of handshakes, streams, frames stored or rejected and group commits
@@ -88,7 +90,7 @@ class ReceiverSession {
  private:
   struct Stream {
     std::string name;
-    std::unique_ptr<storage::StreamStore> store;
+    std::unique_ptr<storage::StreamStorage> store;
     std::optional<std::uint64_t> last_sequence;    // last FRAME seen
     std::optional<std::uint64_t> settled_through;  // highest finished, not yet acked
     bool dirty = false;                            // has something to acknowledge
