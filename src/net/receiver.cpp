@@ -16,8 +16,10 @@
 #include <set>
 
 #include "net/address.hpp"
+#include "net/buffer_pool.hpp"
 #include "net/connection.hpp"
 #include "net/keepalive.hpp"
+#include "net/receiver_internal.hpp"
 #include "net/stream_registry.hpp"
 #include "net/tls_context.hpp"
 #include "storage/stream_store.hpp"
@@ -44,6 +46,9 @@ storage::SyncPolicy to_policy(SyncMode mode) {
 
 struct Receiver::Impl {
   ReceiverOptions options;
+  // Before io: a coroutine frame destroyed with the io_context may still
+  // hold a buffer, which goes back to the pool.
+  net::BufferPool buffers;
   asio::io_context io{1};
   asio::thread_pool pool;
   asio::ip::tcp::acceptor acceptor{io};
@@ -59,7 +64,9 @@ struct Receiver::Impl {
   std::atomic<std::uint64_t> bytes_stored = 0;
 
   explicit Impl(const ReceiverOptions& opts)
-      : options(opts), pool(std::max(1U, opts.storage_threads)) {}
+      : options(opts),
+        buffers(net::BufferPool::kDefaultBufferBytes, opts.read_buffer_pool_bytes),
+        pool(std::max(1U, opts.storage_threads)) {}
 
   asio::awaitable<void> accept_loop() {
     while (!stopping) {
@@ -82,7 +89,7 @@ struct Receiver::Impl {
       // otherwise hold its streams until a deadline notices.
       net::enable_keepalive(socket);
       auto connection = std::make_shared<net::Connection>(
-          std::move(socket), tls.get(), pool, session_context, connection_settings,
+          std::move(socket), tls.get(), pool, buffers, session_context, connection_settings,
           [this](net::Connection& closed, const net::ConnectionReport& report) {
             on_closed(closed, report);
           });
@@ -244,6 +251,14 @@ void Receiver::run() {
 
 void Receiver::stop() {
   asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+net::PipelineGauges ReceiverInternals::pipeline_gauges(const Receiver& receiver) {
+  return receiver.impl_->buffers.gauges();
+}
+
+asio::thread_pool& ReceiverInternals::storage_pool(Receiver& receiver) {
+  return receiver.impl_->pool;
 }
 
 ReceiverStats Receiver::stats() const {
