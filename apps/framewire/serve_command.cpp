@@ -98,6 +98,12 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
                    "Threads doing file I/O (the network loop never does)")
       ->capture_default_str();
   serve
+      ->add_option("--read-buffer-pool", args.options.read_buffer_pool_bytes,
+                   "Bytes of 64 KiB read buffers all connections may hold at once; senders wait "
+                   "when they are taken (suffixes KB, MB, GB allowed)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
+  serve
       ->add_option("--max-connections", args.options.max_connections,
                    "Connections open at once, overall")
       ->capture_default_str();

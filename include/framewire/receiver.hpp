@@ -39,6 +39,12 @@ struct ReceiverOptions {
   // Every this often, one log line per open stream (fps, MB/s, frames,
   // rejects, drops, latency, age of the last frame); 0 turns them off.
   std::chrono::milliseconds log_interval{10'000};
+  // Bytes of read buffers (64 KiB each) handed out to connections at once,
+  // over all of them. A connection takes a buffer only while it has bytes to
+  // read and until they are stored (at most 4 buffers per connection), so an
+  // idle connection holds none; when all are taken, a sender is held back
+  // until one comes back. At least one buffer.
+  std::uint64_t read_buffer_pool_bytes = std::uint64_t{64} << 20;
 
   // Admission. Connections that have not finished their handshake are the
   // cheapest to open, so they are capped lower and the oldest of them is
@@ -64,6 +70,9 @@ struct ReceiverStats {
   std::uint64_t bytes_stored = 0;
 };
 
+// Internal figures for the library's own use (src/net/receiver_internal.hpp).
+struct ReceiverInternals;
+
 class Receiver {
  public:
   // Opens the storage root (cleaning temporary leftovers) and binds the
@@ -86,6 +95,7 @@ class Receiver {
   ReceiverStats stats() const;
 
  private:
+  friend struct ReceiverInternals;
   struct Impl;
   explicit Receiver(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -3,22 +3,33 @@
 // and idle deadlines, and closes politely. Lives on the receiver's io_context
 // thread; owned by shared_ptr while its coroutines run.
 //
+// The pipeline: a reader coroutine waits until the socket is readable, only
+// then takes a buffer from the receiver's BufferPool, reads into it and
+// queues it; the storer coroutine (run() itself) hands every queued buffer to
+// the session in one job on the storage pool, gives the buffers back, writes
+// the replies, and starts again. So the connection keeps reading while its
+// earlier bytes are being stored, at most kMaxBuffers buffers ahead, and an
+// idle connection holds no buffer at all. A watchdog coroutine enforces the
+// deadlines.
+//
 // Threads: every member, the `session_` pointer included, belongs to the loop
 // thread, and every public function is for the loop thread only. The session
 // object itself is handed to the storage pool for one job at a time
 // (consume, shut_down, and finally its destruction); while a job runs the
-// loop does not touch the session, and it learns what the job changed
-// (handshake done, last progress) by copying it into its own members when
-// the job has returned. The one call from another thread is the evictor
-// (see evictor()), which only posts to the loop.
+// loop does not touch the session (nor the buffers of that job), and it
+// learns what the job changed (handshake done, last progress) by copying it
+// into its own members when the job has returned. The one call from another
+// thread is the evictor (see evictor()), which only posts to the loop.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
@@ -26,6 +37,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 
+#include "net/buffer_pool.hpp"
 #include "net/receiver_session.hpp"
 #include "net/transport.hpp"
 
@@ -53,11 +65,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using OnClosed = std::function<void(Connection&, const ConnectionReport&)>;
 
-  // `tls` (may be null: plain TCP) must outlive the connection. `id` names
-  // it in the observer's events.
+  // Read buffers a connection holds at most: being read into, queued, and
+  // being stored together.
+  static constexpr std::size_t kMaxBuffers = 4;
+
+  // `tls` (may be null: plain TCP) and `buffers` must outlive the connection.
+  // `id` names it in the observer's events.
   Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls, asio::thread_pool& storage_pool,
-             SessionContext& session_context, const ConnectionSettings& settings,
-             OnClosed on_closed, observe::ConnectionId id = 0);
+             BufferPool& buffers, SessionContext& session_context,
+             const ConnectionSettings& settings, OnClosed on_closed, observe::ConnectionId id = 0);
 
   // Serves until the session ends, the peer goes or a deadline passes.
   asio::awaitable<void> run();
@@ -76,6 +92,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   asio::awaitable<void> watch_deadlines();
+  // The reader: socket -> pooled buffers -> queue_, until the peer goes, the
+  // socket fails or stop_reading() asks it to end.
+  asio::awaitable<void> read_loop();
+  // One buffer's worth: waits for bytes, then for a buffer. False: stop.
+  asio::awaitable<bool> read_one();
+  void end_reading(const asio::error_code& ec);
+  // Bytes can be read without waiting (in the socket, or decrypted in OpenSSL).
+  bool input_ready();
+  // Ends the reader (the storer is done and writes nothing more) and waits.
+  asio::awaitable<void> stop_reading();
+  // The storer: queued buffers -> session on the pool -> replies. Returns
+  // when the session closed, the connection failed or the peer is gone;
+  // false when a write failed.
+  asio::awaitable<bool> store_loop();
+  // Wakes whichever coroutine waits on its event (deadline, stop).
+  void wake_all();
   asio::awaitable<bool> write_out();
   asio::awaitable<void> linger();
   // TLS handshake and the peer's identity; false when the peer is refused.
@@ -91,6 +123,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::ip::address address_;
   Transport transport_;
   asio::thread_pool& pool_;
+  BufferPool& buffers_;
   SessionContext& session_context_;
   ConnectionSettings settings_;
   OnClosed on_closed_;
@@ -100,13 +133,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::unique_ptr<ReceiverSession> session_;
   protocol::ByteBuffer out_;  // filled by a pool job, written and cleared by the loop
   asio::steady_timer watchdog_;
+  // Timers used as events (never expire): wakes the reader (room for a
+  // buffer, stop), the storer (bytes queued, reader ended, stop), and ends a
+  // wait for a pooled buffer.
+  asio::steady_timer reader_event_;
+  asio::steady_timer storer_event_;
+  asio::steady_timer buffer_event_;
+  std::vector<PooledBuffer> queue_;  // read, waiting for the storer (taken all at once)
+  std::size_t held_ = 0;             // buffers held: being read into + queued + being stored
+  // TLS only: the first bytes of a record are read here, so that an idle TLS
+  // connection waits in a read without holding a pooled buffer.
+  std::array<std::uint8_t, 512> tls_first_{};
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point stop_requested_at_{};
   // The session's state as of its last pool job (see on_pool).
   bool handshaken_ = false;
   std::chrono::steady_clock::time_point last_progress_{};
-  bool busy_ = false;     // the session is working on the storage pool
-  bool writing_ = false;  // an async_write is pending
+  bool busy_ = false;                // the session is working on the storage pool
+  bool writing_ = false;             // an async_write is pending
+  bool waiting_for_buffer_ = false;  // the pool is empty: the receiver is the slow one
+  bool reader_running_ = false;
+  bool reader_stop_ = false;   // the storer asked the reader to end
+  bool peer_gone_ = false;     // the socket failed or the peer closed it
+  std::string reader_reason_;  // why the reader ended on its own
   bool stopping_ = false;
   bool done_ = false;
   std::string expired_reason_;  // set when a deadline closed the socket

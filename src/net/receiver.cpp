@@ -16,8 +16,10 @@
 #include <set>
 
 #include "net/address.hpp"
+#include "net/buffer_pool.hpp"
 #include "net/connection.hpp"
 #include "net/keepalive.hpp"
+#include "net/receiver_internal.hpp"
 #include "net/stream_registry.hpp"
 #include "net/tls_context.hpp"
 #include "observe/receiver_metrics.hpp"
@@ -45,6 +47,9 @@ storage::SyncPolicy to_policy(SyncMode mode) {
 
 struct Receiver::Impl {
   ReceiverOptions options;
+  // Before io: a coroutine frame destroyed with the io_context may still
+  // hold a buffer, which goes back to the pool.
+  net::BufferPool buffers;
   asio::io_context io{1};
   asio::thread_pool pool;
   asio::ip::tcp::acceptor acceptor{io};
@@ -65,7 +70,9 @@ struct Receiver::Impl {
   std::atomic<std::uint64_t> bytes_stored = 0;
 
   explicit Impl(const ReceiverOptions& opts)
-      : options(opts), pool(std::max(1U, opts.storage_threads)) {}
+      : options(opts),
+        buffers(net::BufferPool::kDefaultBufferBytes, opts.read_buffer_pool_bytes),
+        pool(std::max(1U, opts.storage_threads)) {}
 
   asio::awaitable<void> accept_loop() {
     while (!stopping) {
@@ -88,7 +95,7 @@ struct Receiver::Impl {
       // otherwise hold its streams until a deadline notices.
       net::enable_keepalive(socket);
       auto connection = std::make_shared<net::Connection>(
-          std::move(socket), tls.get(), pool, session_context, connection_settings,
+          std::move(socket), tls.get(), pool, buffers, session_context, connection_settings,
           [this](net::Connection& closed, const net::ConnectionReport& report) {
             on_closed(closed, report);
           },
@@ -221,6 +228,13 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   impl->observers =
       std::make_unique<observe::Fanout>(std::vector<observe::Observer*>{&impl->metrics});
   impl->session_context.observer = impl->observers.get();
+  // The pool's figures are atomics: read from whichever thread takes a snapshot.
+  impl->metrics.set_gauges([pool = &impl->buffers] {
+    const net::PipelineGauges g = pool->gauges();
+    return observe::ReceiverGauges{.storage_queue_buffers = g.storage_queue_buffers,
+                                   .buffer_pool_bytes_in_use = g.buffer_pool_bytes_in_use,
+                                   .buffer_pool_bytes_limit = g.buffer_pool_bytes_limit};
+  });
   impl->connection_settings = {.handshake_timeout = options.handshake_timeout,
                                .idle_timeout = options.idle_timeout,
                                .shutdown_grace = options.shutdown_grace};
@@ -291,6 +305,14 @@ void Receiver::run() {
 
 void Receiver::stop() {
   asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+net::PipelineGauges ReceiverInternals::pipeline_gauges(const Receiver& receiver) {
+  return receiver.impl_->buffers.gauges();
+}
+
+asio::thread_pool& ReceiverInternals::storage_pool(Receiver& receiver) {
+  return receiver.impl_->pool;
 }
 
 ReceiverStats Receiver::stats() const {

@@ -80,6 +80,12 @@ void Transport::try_write_now(asio::const_buffer bytes) {
   if (!ec) plain_.write_some(bytes, ec);
 }
 
+std::size_t Transport::tls_pending() const {
+  if (!tls_) return 0;
+  const int pending = SSL_pending(tls_->native_handle());
+  return pending > 0 ? static_cast<std::size_t>(pending) : 0;
+}
+
 std::optional<std::string> Transport::peer_common_name() const {
   if (!tls_) return std::nullopt;
   X509* cert = SSL_get1_peer_certificate(tls_->native_handle());

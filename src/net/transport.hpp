@@ -47,6 +47,10 @@ class Transport {
   // read (plain TCP only; TLS records cannot be written partially).
   void try_write_now(asio::const_buffer bytes);
 
+  // Decrypted bytes OpenSSL holds that a read_some returns without waiting
+  // (0 for plain TCP).
+  std::size_t tls_pending() const;
+
   // Subject common name of the verified peer certificate (TLS only).
   std::optional<std::string> peer_common_name() const;
 
