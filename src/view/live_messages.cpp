@@ -103,21 +103,9 @@ Result<std::vector<WatchRequest>> parse_watch_message(std::string_view text) {
 std::string encode_watch_message(const std::vector<WatchRequest>& watch) {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& w : watch) {
-    list.push_back({{"stream", w.stream}, {"palette", palette_name(w.palette)}});
+    list.push_back({{"stream", w.stream}, {"palette", to_string(w.palette)}});
   }
   return nlohmann::json{{"watch", list}}.dump();
-}
-
-std::string_view palette_name(Palette palette) {
-  switch (palette) {
-    case Palette::kIronbow:
-      return "ironbow";
-    case Palette::kInferno:
-      return "inferno";
-    case Palette::kGrey:
-      break;
-  }
-  return "grey";
 }
 
 std::string figures_body(const observe::ReceiverFigures& figures) {

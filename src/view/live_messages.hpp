@@ -55,8 +55,6 @@ Result<PreviewMessage> decode_preview_message(std::span<const std::uint8_t> mess
 Result<std::vector<WatchRequest>> parse_watch_message(std::string_view text);
 std::string encode_watch_message(const std::vector<WatchRequest>& watch);
 
-std::string_view palette_name(Palette palette);
-
 // The figures message without the client's own count: "{...}" to which
 // with_lost() adds "type" and "lost".
 std::string figures_body(const observe::ReceiverFigures& figures);
