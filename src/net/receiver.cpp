@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -20,7 +22,11 @@
 #include "net/keepalive.hpp"
 #include "net/stream_registry.hpp"
 #include "net/tls_context.hpp"
+#include "observe/observer.hpp"
+#include "observe/receiver_metrics.hpp"
 #include "storage/stream_store.hpp"
+#include "view/http_server.hpp"
+#include "view/live_feed.hpp"
 
 namespace framewire {
 
@@ -57,6 +63,13 @@ struct Receiver::Impl {
   std::atomic<std::uint64_t> total_connections = 0;
   std::atomic<std::uint64_t> frames_stored = 0;
   std::atomic<std::uint64_t> bytes_stored = 0;
+  // What the receiver tells its observers: the figures and the newest frame
+  // of every stream, both read by the HTTP server. Declared before it, so
+  // they outlive it.
+  observe::ReceiverMetrics metrics;
+  view::LiveFeed live_feed;
+  observe::Fanout observers{{&metrics, &live_feed}};
+  std::unique_ptr<view::HttpServer> http;  // null without http_listen
 
   explicit Impl(const ReceiverOptions& opts)
       : options(opts), pool(std::max(1U, opts.storage_threads)) {}
@@ -159,8 +172,40 @@ struct Receiver::Impl {
 Receiver::Receiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Receiver::~Receiver() {
-  if (impl_) impl_->pool.join();
+  if (!impl_) return;
+  if (impl_->http) impl_->http->stop();
+  impl_->pool.join();
 }
+
+namespace {
+
+// The stored bytes of ROOT/<stream>/<file_name>, for the HTTP server's
+// worker thread. `stream` is checked against the name rules by the server and
+// `file_name` comes from a stored frame's event; O_NOFOLLOW refuses a file
+// replaced by a symbolic link.
+// lead: wire to storage::Storage::read_frame
+Result<std::vector<std::uint8_t>> read_stored_frame(const std::string& root,
+                                                    std::string_view stream,
+                                                    std::string_view file_name) {
+  const std::string path = fmt::format("{}/{}/{}", root, stream, file_name);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return Status(ErrorCode::kStorageError, fmt::format("cannot open {}", path));
+  std::vector<std::uint8_t> bytes;
+  std::uint8_t chunk[64 * 1024];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0) {
+      ::close(fd);
+      return Status(ErrorCode::kStorageError, fmt::format("cannot read {}", path));
+    }
+    if (n == 0) break;
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  }
+  ::close(fd);
+  return bytes;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& options) {
   auto address = net::parse_host_port(options.listen);
@@ -224,6 +269,22 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
     return Status(ErrorCode::kConnectionFailed,
                   fmt::format("cannot listen on {}: {}", options.listen, last_error));
   }
+
+  // The observers, and the HTTP server once the listener is bound (its own
+  // thread: a browser never waits on, or holds back, the network loop).
+  impl->session_context.observer = &impl->observers;
+  if (!options.http_listen.empty()) {
+    view::Sources sources{
+        .metrics = &impl->metrics,
+        .feed = &impl->live_feed,
+        .read_frame = [root = options.root](std::string_view stream, std::string_view file) {
+          return read_stored_frame(root, stream, file);
+        }};
+    auto http = view::HttpServer::start(
+        {.listen = options.http_listen, .allow_public = options.http_public}, std::move(sources));
+    if (!http) return http.status();
+    impl->http = std::move(http).value();
+  }
   return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
 }
 
@@ -235,6 +296,10 @@ std::string Receiver::local_address() const {
 std::uint16_t Receiver::port() const {
   asio::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::string Receiver::http_address() const {
+  return impl_->http ? impl_->http->local_address() : std::string();
 }
 
 void Receiver::run() {

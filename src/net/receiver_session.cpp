@@ -175,6 +175,13 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
   const std::uint64_t next_sequence = (*store)->next_sequence();
   std::string last_file_name = (*store)->last_file_name();
   streams_.emplace(open.stream_id, Stream{.name = open.name, .store = std::move(store).value()});
+  // TEMPORARY (view branch): the lead's observer wiring replaces this.
+  if (context_.observer != nullptr) {
+    context_.observer->on_event(observe::StreamOpened{.peer = peer_,
+                                                      .stream = open.name,
+                                                      .source_kind = open.source_kind,
+                                                      .next_sequence = next_sequence});
+  }
   protocol::encode_message(protocol::StreamOpened{.stream_id = open.stream_id,
                                                   .next_sequence = next_sequence,
                                                   .last_file_name = std::move(last_file_name)},
@@ -269,6 +276,17 @@ Status ReceiverSession::commit_and_acknowledge(protocol::ByteBuffer& out) {
       for (const auto& record : committed->stored) {
         ++frames_stored_;
         bytes_stored_ += record.bytes;
+        // TEMPORARY (view branch): the lead's observer wiring replaces this.
+        if (context_.observer != nullptr) {
+          context_.observer->on_event(
+              observe::FrameStored{.stream = stream.name,
+                                   .source_kind = record.source_kind,
+                                   .file_name = record.file_name,
+                                   .sequence = record.sequence,
+                                   .bytes = record.bytes,
+                                   .capture_time_ns = record.capture_time_ns,
+                                   .stored_time_ns = record.receive_time_ns});
+        }
       }
       for (const auto& [record, why] : committed->rejected) reject(id, record.sequence, why, out);
     }

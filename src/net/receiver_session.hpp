@@ -20,6 +20,7 @@
 
 #include "framewire/status.hpp"
 #include "net/stream_registry.hpp"
+#include "observe/observer.hpp"
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
 #include "storage/stream_store.hpp"
@@ -38,6 +39,9 @@ struct SessionContext {
   storage::StorageRoot* root = nullptr;
   StreamRegistry* registry = nullptr;
   SessionLimits limits;
+  // TEMPORARY (view branch): told of opened streams and stored frames so the
+  // live view can be tested; the lead's observer wiring replaces this.
+  observe::Observer* observer = nullptr;
 };
 
 class ReceiverSession {

@@ -56,6 +56,8 @@ ReceiverMetrics::ReceiverMetrics(Options options)
   totals_.latency_seconds = totals_.commit_seconds;
 }
 
+ReceiverMetrics::~ReceiverMetrics() = default;
+
 void ReceiverMetrics::set_gauges(std::function<ReceiverGauges()> gauges) {
   const std::lock_guard lock(mutex_);
   gauges_ = std::move(gauges);

@@ -77,7 +77,11 @@ class LiveClient;
 class HttpSession;
 
 struct HttpServer::Impl {
-  // Declared first, destroyed last: every socket and timer below belongs to it.
+  // Clients counted for max_clients (ClientSlot). Declared before io: a
+  // session destroyed with io's pending handlers still gives its slot back.
+  std::atomic<std::size_t> clients = 0;
+  // Declared first but one, destroyed last but one: every socket and timer
+  // below belongs to it.
   asio::io_context io{1};
   HttpOptions options;
   Sources sources;
@@ -85,7 +89,6 @@ struct HttpServer::Impl {
   asio::steady_timer figures_timer{io};
   asio::steady_timer poll_timer{io};
   std::thread thread;
-  bool stopped = false;  // stop()'s caller only
 
   // HTTP-thread state.
   struct Watched {
@@ -97,9 +100,7 @@ struct HttpServer::Impl {
   std::map<std::pair<std::string, Palette>, Watched> watched;
   std::set<std::shared_ptr<LiveClient>> live_clients;
 
-  // Read by /metrics (HTTP thread) and written from the HTTP thread; atomic
-  // because sessions may be destroyed elsewhere at shutdown.
-  std::atomic<std::size_t> clients = 0;
+  // HTTP thread only, read by /metrics.
   std::uint64_t previews_sent = 0;
   std::uint64_t previews_lost = 0;
   std::uint64_t previews_failed = 0;
@@ -113,7 +114,7 @@ struct HttpServer::Impl {
   void schedule_figures();
   void schedule_poll();
   void poll_feed();
-  void rewatch();
+  void rewatch(LiveClient* changed);
   void deliver(const std::shared_ptr<const Preview>& preview);
   void handle_request(const std::shared_ptr<HttpSession>& session,
                       http::request<http::string_body> request);
@@ -188,11 +189,6 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
     pump();
   }
 
-  void close() {
-    beast::error_code ignored;
-    beast::get_lowest_layer(ws_).socket().close(ignored);
-  }
-
  private:
   void read() {
     ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -215,7 +211,7 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
         const auto it = watch_.find(entry.first);
         return it == watch_.end() || it->second != entry.second->palette;
       });
-      server_.rewatch();
+      server_.rewatch(this);
     }
     read();
   }
@@ -260,7 +256,7 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
     pending_previews_.clear();
     pending_figures_.reset();
     server_.live_clients.erase(shared_from_this());
-    server_.rewatch();
+    server_.rewatch(nullptr);
   }
 
   websocket::stream<beast::tcp_stream> ws_;
@@ -456,9 +452,9 @@ void HttpServer::Impl::poll_feed() {
   }
 }
 
-// The union of every client's watch list; a newly watched stream gets the
-// last preview made for it at once.
-void HttpServer::Impl::rewatch() {
+// The union of every client's watch list. `changed` (the client whose list
+// changed, if any) gets the last preview made of each stream it watches at once.
+void HttpServer::Impl::rewatch(LiveClient* changed) {
   std::set<std::pair<std::string, Palette>> wanted;
   for (const auto& client : live_clients) {
     for (const auto& [stream, palette] : client->watching()) wanted.emplace(stream, palette);
@@ -468,11 +464,10 @@ void HttpServer::Impl::rewatch() {
     return !wanted.contains(entry.first) && !entry.second.in_flight;
   });
   for (const auto& key : wanted) watched.try_emplace(key);
-  for (const auto& client : live_clients) {
-    for (const auto& [stream, palette] : client->watching()) {
-      const auto it = watched.find(std::make_pair(stream, palette));
-      if (it != watched.end() && it->second.last) client->offer_preview(it->second.last);
-    }
+  if (changed == nullptr) return;
+  for (const auto& [stream, palette] : changed->watching()) {
+    const auto it = watched.find(std::make_pair(stream, palette));
+    if (it != watched.end() && it->second.last) changed->offer_preview(it->second.last);
   }
 }
 
@@ -611,19 +606,21 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpOptions& options
 }
 
 std::string HttpServer::local_address() const {
+  if (!impl_) return {};
   beast::error_code ec;
   return format_endpoint(impl_->acceptor.local_endpoint(ec));
 }
 
 void HttpServer::stop() {
-  if (!impl_ || impl_->stopped) return;
-  impl_->stopped = true;
+  if (!impl_) return;
   impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
   // After the HTTP thread: a job finishing now posts into a stopped io_context.
   impl_->worker.stop();
-  for (const auto& client : impl_->live_clients) client->close();
   impl_->live_clients.clear();
+  // Destroying the io_context destroys its pending handlers and with them
+  // every session and its socket: each client sees its connection close.
+  impl_.reset();
 }
 
 }  // namespace framewire::view
