@@ -24,8 +24,8 @@ namespace framewire::observe {
 
 // A Prometheus-style cumulative histogram over fixed bucket edges (seconds).
 struct HistogramFigures {
-  std::vector<double> upper_bounds;          // ascending; +Inf implied after the last
-  std::vector<std::uint64_t> bucket_counts;  // cumulative, one per bound, then +Inf
+  std::vector<double> upper_bounds;         // ascending; +Inf implied after the last
+  std::vector<std::uint64_t> bucket_counts; // cumulative, one per bound, then +Inf
   std::uint64_t count = 0;
   double sum = 0;
 };
@@ -33,10 +33,10 @@ struct HistogramFigures {
 struct StreamFigures {
   std::string name;
   std::string source_kind;
-  std::string peer;  // the connection it comes (or last came) from
+  std::string peer;              // the connection it comes (or last came) from
   ConnectionId connection = 0;
-  bool open = false;   // open on a connection now
-  bool stale = false;  // closed, or no frame for ReceiverMetrics::stale_after
+  bool open = false;             // open on a connection now
+  bool stale = false;            // closed, or no frame for ReceiverMetrics::stale_after
   std::uint64_t frames_stored = 0;
   std::uint64_t bytes_stored = 0;
   std::uint64_t frames_already_stored = 0;  // resends acknowledged without writing
@@ -65,8 +65,8 @@ struct ReceiverFigures {
   std::uint64_t frames_rejected = 0;
   std::map<std::string, std::uint64_t> rejects_by_code;  // "stale_sequence" -> n
   std::map<std::string, std::uint64_t> errors_by_code;   // connections closed by an error
-  HistogramFigures commit_seconds;          // group commits (write + fsync + rename + manifest)
-  HistogramFigures latency_seconds;         // capture->stored over every stream
+  HistogramFigures commit_seconds;   // group commits (write + fsync + rename + manifest)
+  HistogramFigures latency_seconds;  // capture->stored over every stream
   std::uint64_t storage_queue_buffers = 0;  // read buffers waiting for storage
   std::uint64_t buffer_pool_bytes_in_use = 0;
   std::uint64_t buffer_pool_bytes_limit = 0;
@@ -111,7 +111,7 @@ class ReceiverMetrics final : public Observer {
   std::function<ReceiverGauges()> gauges_;
   std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
   std::map<ConnectionId, bool> connections_;  // open ones -> handshaken
-  ReceiverFigures totals_;                    // the receiver-wide counters and histograms
+  ReceiverFigures totals_;  // the receiver-wide counters and histograms
 };
 
 // Prometheus text exposition format 0.0.4 (framewire_ prefix, _total,
