@@ -150,6 +150,12 @@ function render(figures) {
     card.controls.style.display = singleChannel(s.source_kind) ? "" : "none";
     if (!rigs.has(s.rig)) rigs.set(s.rig, []);
     rigs.get(s.rig).push(card.root);
+    card.root.dataset.kind = s.source_kind;
+  }
+  // Within a rig, visible cameras first, then the others by name.
+  for (const roots of rigs.values()) {
+    roots.sort((a, b) => (a.dataset.kind !== "visible") - (b.dataset.kind !== "visible") ||
+                         a.dataset.stream.localeCompare(b.dataset.stream));
   }
   // Rebuild the layout only when the set of streams changed.
   const layout = [...rigs].map(([rig, roots]) =>

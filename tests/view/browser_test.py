@@ -5,7 +5,8 @@ live visible and a live infrared test pattern over one connection; the page
 must list both streams side by side under their rig with a non-zero fps, two
 screenshots of the visible frame a second apart must differ, the infrared
 frame must be grey under the grey palette and turn to colour after the
-palette selector is switched to ironbow.
+palette selector is switched to ironbow; once the sender stops, both streams
+must be marked stale.
 
 Waits poll with generous deadlines (a loaded 2-core machine); nothing is
 asserted on timing. Every process started (receiver, sender, Chromium and its
@@ -95,11 +96,12 @@ STATE_JS = """
 (() => [...document.querySelectorAll('.stream')].map(card => {
   const img = card.querySelector('img.frame');
   const r = img.getBoundingClientRect();
+  const c = card.getBoundingClientRect();
   return {name: card.dataset.stream, fps: Number(card.dataset.fps || 0),
           rig: card.closest('.rig') ? card.closest('.rig').dataset.rig : null,
           stale: card.classList.contains('stale'),
           sequence: img.dataset.sequence || '', loaded: img.complete && img.naturalWidth > 0,
-          rect: {x: r.x, y: r.y, width: r.width, height: r.height}};
+          rect: {x: r.x, y: r.y, width: r.width, height: r.height}, card_top: c.y};
 }))()
 """
 
@@ -148,7 +150,7 @@ def main():
     log("page lists:", {n: (s["fps"], s["sequence"]) for n, s in state.items()})
     assert state[STREAMS[0]]["rig"] == "rig1" and state[STREAMS[1]]["rig"] == "rig1", state
     # Side by side: one row, the same top edge.
-    assert abs(state[STREAMS[0]]["rect"]["y"] - state[STREAMS[1]]["rect"]["y"]) < 1, state
+    assert abs(state[STREAMS[0]]["card_top"] - state[STREAMS[1]]["card_top"]) < 1, state
 
     # The visible frame moves: two screenshots of its area a second apart differ.
     clip = frame_clip(state[STREAMS[0]])
@@ -185,8 +187,17 @@ def main():
             f.write(devtools.screenshot())
         log("saved", screenshot_path)
 
+    # A stream that stops is marked stale (class and label).
+    assert fwview.stop_process(sender) == 0, open(work.file("send.err")).read()[-2000:]
+    stale_js = """
+      (() => [...document.querySelectorAll('.stream')].map(card =>
+          card.classList.contains('stale') && card.querySelector('.state').textContent === 'stale'))()"""
+    fwview.wait_until("both streams marked stale after the sender stopped",
+                      lambda: (lambda marks: len(marks) == 2 and all(marks))(
+                          devtools.evaluate(stale_js)), 60, interval=0.5)
+    log("both streams marked stale after the sender stopped")
+
     fwview.stop_process(chromium)
-    fwview.stop_process(sender)
     serve.stop()
     work.failed = False
     log("passed in %.0f s" % (time.monotonic() - started))
