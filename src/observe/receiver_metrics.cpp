@@ -1,60 +1,59 @@
-// TEMPORARY stand-in (view branch) so the live view can be built and tested
-// before the lead's receiver_metrics.cpp lands: the lead's file replaces this
-// one whole when merging. Implements receiver_metrics.hpp plainly.
 #include "observe/receiver_metrics.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
-#include <cmath>
-
-#include <nlohmann/json.hpp>
+#include <deque>
 
 namespace framewire::observe {
 
 namespace {
 
-const std::vector<double> kLatencyBounds = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                            0.1,   0.25,   0.5,   1.0,  2.5,   10.0};
+using Clock = std::chrono::steady_clock;
 
-void observe_into(HistogramFigures& h, double value) {
-  if (h.upper_bounds.empty()) {
-    h.upper_bounds = kLatencyBounds;
-    h.bucket_counts.assign(kLatencyBounds.size() + 1, 0);
-  }
-  for (std::size_t i = 0; i < h.upper_bounds.size(); ++i) {
-    if (value <= h.upper_bounds[i]) ++h.bucket_counts[i];
-  }
-  ++h.bucket_counts.back();
-  ++h.count;
-  h.sum += value;
+// Recent frames kept per stream for its rates and recent latency; the cap
+// only matters above 5,000 frames per second (the rate then reads low).
+constexpr std::size_t kMaxRecentFrames = 10'000;
+// A rate over less time than this is mostly noise (one frame just in).
+constexpr double kShortestRateSpan = 0.25;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
 }
 
-double percentile(std::vector<double> values, double p) {
+double percentile(std::vector<double> values, double fraction) {
   if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto index =
-      static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size()))) - 1;
-  return values[std::min(index, values.size() - 1)];
+  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(index),
+                   values.end());
+  return values[index];
 }
 
 }  // namespace
 
 struct ReceiverMetrics::Stream {
-  StreamFigures figures;
-  std::chrono::steady_clock::time_point last_frame{};
-  bool any_frame = false;
+  struct Recent {
+    Clock::time_point at;
+    std::uint64_t bytes = 0;
+    double latency_s = -1;  // < 0: the frame had no capture time
+  };
+  StreamFigures counted;  // the fields kept by counting; the rest is worked out per snapshot
+  Clock::time_point opened_at{};
+  Clock::time_point last_frame_at{};
+  Clock::time_point first_recent_at{};  // first frame since the stream (re)opened
   std::deque<Recent> recent;
+  double last_latency_s = -1;
+  FixedHistogram latency{FixedHistogram::latency_bounds()};
+
+  void forget_older_than(Clock::time_point cutoff) {
+    while (!recent.empty() && recent.front().at < cutoff) recent.pop_front();
+  }
 };
 
 ReceiverMetrics::ReceiverMetrics() : ReceiverMetrics(Options{}) {}
 
 ReceiverMetrics::ReceiverMetrics(Options options)
-    : options_(options), started_(std::chrono::steady_clock::now()) {
-  totals_.commit_seconds.upper_bounds = kLatencyBounds;
-  totals_.commit_seconds.bucket_counts.assign(kLatencyBounds.size() + 1, 0);
-  totals_.latency_seconds = totals_.commit_seconds;
-}
+    : options_(options),
+      commit_seconds_(FixedHistogram::commit_bounds()),
+      latency_seconds_(FixedHistogram::latency_bounds()) {}
 
 ReceiverMetrics::~ReceiverMetrics() = default;
 
@@ -64,151 +63,160 @@ void ReceiverMetrics::set_gauges(std::function<ReceiverGauges()> gauges) {
 }
 
 void ReceiverMetrics::on_event(const Event& event) {
-  const auto now = std::chrono::steady_clock::now();
   const std::lock_guard lock(mutex_);
-  auto stream_named = [&](const std::string& name) -> Stream& {
-    auto& slot = streams_[name];
-    if (!slot) {
-      slot = std::make_unique<Stream>();
-      slot->figures.name = name;
-    }
-    return *slot;
-  };
-  if (const auto* opened = std::get_if<ConnectionOpened>(&event)) {
-    ++totals_.connections_opened;
-    connections_[opened->connection] = false;
-  } else if (const auto* hs = std::get_if<ConnectionHandshaken>(&event)) {
-    connections_[hs->connection] = true;
-  } else if (const auto* closed = std::get_if<ConnectionClosed>(&event)) {
-    connections_.erase(closed->connection);
-    if (closed->error != ErrorCode::kOk)
-      ++totals_.errors_by_code[std::string(to_string(closed->error))];
-  } else if (const auto* sopen = std::get_if<StreamOpened>(&event)) {
-    Stream& s = stream_named(sopen->stream);
-    s.figures.open = true;
-    s.figures.peer = sopen->peer;
-    s.figures.connection = sopen->connection;
-    s.figures.source_kind = sopen->source_kind;
-  } else if (const auto* sclosed = std::get_if<StreamClosed>(&event)) {
-    stream_named(sclosed->stream).figures.open = false;
-  } else if (const auto* stored = std::get_if<FrameStored>(&event)) {
-    Stream& s = stream_named(stored->stream);
-    if (stored->already_stored) {
-      ++s.figures.frames_already_stored;
-      return;
-    }
-    if (!stored->source_kind.empty()) s.figures.source_kind = stored->source_kind;
-    s.figures.connection = stored->connection;
-    ++s.figures.frames_stored;
-    s.figures.bytes_stored += stored->bytes;
-    s.figures.frames_dropped += stored->skipped_before;
-    s.figures.last_sequence = stored->sequence;
-    s.figures.last_file_name = stored->file_name;
-    s.last_frame = now;
-    s.any_frame = true;
-    double latency = -1;
-    if (stored->capture_time_ns > 0 && stored->stored_time_ns >= stored->capture_time_ns) {
-      latency = static_cast<double>(stored->stored_time_ns - stored->capture_time_ns) / 1e9;
-      observe_into(s.figures.latency_seconds, latency);
-      observe_into(totals_.latency_seconds, latency);
-    }
-    s.recent.push_back({now, stored->bytes, latency});
-    ++totals_.frames_stored;
-    totals_.bytes_stored += stored->bytes;
-  } else if (const auto* rejected = std::get_if<FrameRejected>(&event)) {
-    ++stream_named(rejected->stream).figures.frames_rejected;
-    ++totals_.frames_rejected;
-    ++totals_.rejects_by_code[std::string(to_string(rejected->code))];
-  } else if (const auto* committed = std::get_if<GroupCommitted>(&event)) {
-    observe_into(totals_.commit_seconds, committed->seconds);
+  std::visit([this](const auto& e) { on(e); }, event);
+}
+
+ReceiverMetrics::Stream& ReceiverMetrics::stream(const std::string& name) {
+  auto& slot = streams_[name];
+  if (!slot) {
+    slot = std::make_unique<Stream>();
+    slot->counted.name = name;
+  }
+  return *slot;
+}
+
+void ReceiverMetrics::on(const ConnectionOpened& event) {
+  ++connections_opened_;
+  connections_[event.connection] = false;
+}
+
+void ReceiverMetrics::on(const ConnectionHandshaken& event) {
+  const auto it = connections_.find(event.connection);
+  if (it != connections_.end()) it->second = true;
+}
+
+void ReceiverMetrics::on(const ConnectionClosed& event) {
+  connections_.erase(event.connection);
+  if (event.error != ErrorCode::kOk) ++errors_by_code_[std::string(to_string(event.error))];
+  // A stream whose connection ended without closing it (a cut) is no longer open.
+  for (auto& [name, stream] : streams_) {
+    if (stream->counted.connection == event.connection) stream->counted.open = false;
   }
 }
 
-ReceiverFigures ReceiverMetrics::snapshot() const {
-  const auto now = std::chrono::steady_clock::now();
-  const std::lock_guard lock(mutex_);
-  ReceiverFigures out = totals_;
-  out.uptime_seconds = std::chrono::duration<double>(now - started_).count();
-  out.connections_handshaking = 0;
-  out.connections_active = 0;
-  for (const auto& [id, handshaken] : connections_) {
-    ++(handshaken ? out.connections_active : out.connections_handshaking);
+void ReceiverMetrics::on(const StreamOpened& event) {
+  Stream& s = stream(event.stream);
+  s.counted.source_kind = event.source_kind;
+  s.counted.peer = event.peer;
+  s.counted.connection = event.connection;
+  s.counted.open = true;
+  s.opened_at = Clock::now();
+  s.first_recent_at = {};
+  s.recent.clear();
+}
+
+void ReceiverMetrics::on(const StreamClosed& event) {
+  const auto it = streams_.find(event.stream);
+  // A newer connection may have taken the stream over already: only its
+  // own connection closes it.
+  if (it != streams_.end() && it->second->counted.connection == event.connection) {
+    it->second->counted.open = false;
   }
-  if (gauges_) {
-    const ReceiverGauges g = gauges_();
+}
+
+void ReceiverMetrics::on(const FrameStored& event) {
+  const auto now = Clock::now();
+  Stream& s = stream(event.stream);
+  StreamFigures& c = s.counted;
+  c.frames_dropped += event.skipped_before;
+  if (event.already_stored) {
+    ++c.frames_already_stored;
+    return;
+  }
+  ++c.frames_stored;
+  c.bytes_stored += event.bytes;
+  c.last_sequence = event.sequence;
+  c.last_file_name = event.file_name;
+  if (!event.source_kind.empty()) c.source_kind = event.source_kind;
+  ++frames_stored_;
+  bytes_stored_ += event.bytes;
+
+  double latency_s = -1;
+  if (event.capture_time_ns > 0 && event.stored_time_ns > 0) {
+    latency_s = static_cast<double>(event.stored_time_ns - event.capture_time_ns) / 1e9;
+    latency_s = std::max(latency_s, 0.0);
+    s.latency.record(latency_s);
+    latency_seconds_.record(latency_s);
+  }
+  s.last_latency_s = latency_s;
+  s.last_frame_at = now;
+  if (s.recent.empty() && s.first_recent_at == Clock::time_point{}) s.first_recent_at = now;
+  s.recent.push_back({.at = now, .bytes = event.bytes, .latency_s = latency_s});
+  s.forget_older_than(now - options_.rate_window);
+  if (s.recent.size() > kMaxRecentFrames) s.recent.pop_front();
+}
+
+void ReceiverMetrics::on(const FrameRejected& event) {
+  ++frames_rejected_;
+  ++rejects_by_code_[std::string(to_string(event.code))];
+  ++stream(event.stream).counted.frames_rejected;
+}
+
+void ReceiverMetrics::on(const GroupCommitted& event) {
+  if (event.frames > 0) commit_seconds_.record(event.seconds);
+}
+
+StreamFigures ReceiverMetrics::figures_of(Stream& s, Clock::time_point now) const {
+  s.forget_older_than(now - options_.rate_window);
+  StreamFigures out = s.counted;
+  const bool any_frame = s.last_frame_at != Clock::time_point{};
+  if (any_frame) out.seconds_since_last_frame = seconds_between(s.last_frame_at, now);
+  const auto quiet_since = any_frame ? std::max(s.last_frame_at, s.opened_at) : s.opened_at;
+  out.stale = !out.open || now - quiet_since > options_.stale_after;
+
+  // Over the window, or since the stream's first frame when it is younger.
+  const double window = std::chrono::duration<double>(options_.rate_window).count();
+  const double span =
+      s.first_recent_at == Clock::time_point{}
+          ? window
+          : std::clamp(seconds_between(s.first_recent_at, now), kShortestRateSpan, window);
+  std::uint64_t bytes = 0;
+  std::vector<double> latencies;
+  latencies.reserve(s.recent.size());
+  for (const auto& frame : s.recent) {
+    bytes += frame.bytes;
+    if (frame.latency_s >= 0) latencies.push_back(frame.latency_s);
+  }
+  out.frames_per_second = static_cast<double>(s.recent.size()) / span;
+  out.bytes_per_second = static_cast<double>(bytes) / span;
+  out.latency_ms_p50 = percentile(latencies, 0.50) * 1e3;
+  out.latency_ms_p99 = percentile(latencies, 0.99) * 1e3;
+  out.latency_ms_last = s.last_latency_s >= 0 ? s.last_latency_s * 1e3 : 0;
+  out.latency_seconds = s.latency.figures();
+  return out;
+}
+
+ReceiverFigures ReceiverMetrics::snapshot() const {
+  const auto now = Clock::now();
+  std::function<ReceiverGauges()> gauges;
+  ReceiverFigures out;
+  {
+    const std::lock_guard lock(mutex_);
+    gauges = gauges_;
+    out.uptime_seconds = seconds_between(started_, now);
+    out.connections_opened = connections_opened_;
+    for (const auto& [id, handshaken] : connections_) {
+      ++(handshaken ? out.connections_active : out.connections_handshaking);
+    }
+    out.frames_stored = frames_stored_;
+    out.bytes_stored = bytes_stored_;
+    out.frames_rejected = frames_rejected_;
+    out.rejects_by_code = rejects_by_code_;
+    out.errors_by_code = errors_by_code_;
+    out.commit_seconds = commit_seconds_.figures();
+    out.latency_seconds = latency_seconds_.figures();
+    out.streams.reserve(streams_.size());
+    for (const auto& [name, stream] : streams_) out.streams.push_back(figures_of(*stream, now));
+  }
+  // Outside the lock: the gauges read other threads' counters.
+  if (gauges) {
+    const ReceiverGauges g = gauges();
     out.storage_queue_buffers = g.storage_queue_buffers;
     out.buffer_pool_bytes_in_use = g.buffer_pool_bytes_in_use;
     out.buffer_pool_bytes_limit = g.buffer_pool_bytes_limit;
   }
-  const double window = std::chrono::duration<double>(options_.rate_window).count();
-  for (const auto& [name, stream] : streams_) {
-    auto& recent = stream->recent;
-    while (!recent.empty() && now - recent.front().at > options_.rate_window) recent.pop_front();
-    StreamFigures f = stream->figures;
-    std::uint64_t bytes = 0;
-    std::vector<double> latencies;
-    for (const auto& r : recent) {
-      bytes += r.bytes;
-      if (r.latency_s >= 0) latencies.push_back(r.latency_s * 1e3);
-    }
-    f.frames_per_second = static_cast<double>(recent.size()) / window;
-    f.bytes_per_second = static_cast<double>(bytes) / window;
-    f.latency_ms_p50 = percentile(latencies, 0.5);
-    f.latency_ms_p99 = percentile(latencies, 0.99);
-    f.latency_ms_last = latencies.empty() ? 0 : latencies.back();
-    f.seconds_since_last_frame =
-        stream->any_frame ? std::chrono::duration<double>(now - stream->last_frame).count() : -1;
-    f.stale = !f.open || (stream->any_frame && now - stream->last_frame > options_.stale_after);
-    out.streams.push_back(std::move(f));
-  }
   return out;
-}
-
-std::string to_prometheus(const ReceiverFigures& figures) {
-  std::string out;
-  auto it = std::back_inserter(out);
-  auto family = [&](std::string_view name, std::string_view type, std::string_view help) {
-    fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  family("framewire_frames_stored_total", "counter", "Frames stored.");
-  fmt::format_to(it, "framewire_frames_stored_total {}\n", figures.frames_stored);
-  family("framewire_stored_bytes_total", "counter", "Bytes of frames stored.");
-  fmt::format_to(it, "framewire_stored_bytes_total {}\n", figures.bytes_stored);
-  family("framewire_frames_rejected_total", "counter", "Frames rejected.");
-  fmt::format_to(it, "framewire_frames_rejected_total {}\n", figures.frames_rejected);
-  family("framewire_stream_frames_stored_total", "counter", "Frames stored per stream.");
-  for (const auto& s : figures.streams) {
-    fmt::format_to(it, "framewire_stream_frames_stored_total{{stream=\"{}\"}} {}\n", s.name,
-                   s.frames_stored);
-  }
-  return out;
-}
-
-std::string to_json(const ReceiverFigures& figures) {
-  nlohmann::json streams = nlohmann::json::array();
-  for (const auto& s : figures.streams) {
-    streams.push_back({{"name", s.name},
-                       {"source_kind", s.source_kind},
-                       {"peer", s.peer},
-                       {"open", s.open},
-                       {"stale", s.stale},
-                       {"frames_stored", s.frames_stored},
-                       {"bytes_stored", s.bytes_stored},
-                       {"frames_rejected", s.frames_rejected},
-                       {"frames_dropped", s.frames_dropped},
-                       {"frames_per_second", s.frames_per_second},
-                       {"bytes_per_second", s.bytes_per_second},
-                       {"seconds_since_last_frame", s.seconds_since_last_frame},
-                       {"last_sequence", s.last_sequence},
-                       {"last_file_name", s.last_file_name},
-                       {"latency_ms_p50", s.latency_ms_p50},
-                       {"latency_ms_p99", s.latency_ms_p99}});
-  }
-  return nlohmann::json{{"uptime_seconds", figures.uptime_seconds},
-                        {"frames_stored", figures.frames_stored},
-                        {"bytes_stored", figures.bytes_stored},
-                        {"streams", streams}}
-      .dump();
 }
 
 }  // namespace framewire::observe

@@ -8,24 +8,24 @@
 // wait); snapshot() from any thread.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "observe/fixed_histogram.hpp"
 #include "observe/observer.hpp"
 
 namespace framewire::observe {
 
 // A Prometheus-style cumulative histogram over fixed bucket edges (seconds).
 struct HistogramFigures {
-  std::vector<double> upper_bounds;         // ascending; +Inf implied after the last
-  std::vector<std::uint64_t> bucket_counts; // cumulative, one per bound, then +Inf
+  std::vector<double> upper_bounds;          // ascending; +Inf implied after the last
+  std::vector<std::uint64_t> bucket_counts;  // cumulative, one per bound, then +Inf
   std::uint64_t count = 0;
   double sum = 0;
 };
@@ -33,10 +33,10 @@ struct HistogramFigures {
 struct StreamFigures {
   std::string name;
   std::string source_kind;
-  std::string peer;              // the connection it comes (or last came) from
+  std::string peer;  // the connection it comes (or last came) from
   ConnectionId connection = 0;
-  bool open = false;             // open on a connection now
-  bool stale = false;            // closed, or no frame for ReceiverMetrics::stale_after
+  bool open = false;   // open on a connection now
+  bool stale = false;  // closed, or no frame for ReceiverMetrics::stale_after
   std::uint64_t frames_stored = 0;
   std::uint64_t bytes_stored = 0;
   std::uint64_t frames_already_stored = 0;  // resends acknowledged without writing
@@ -65,8 +65,8 @@ struct ReceiverFigures {
   std::uint64_t frames_rejected = 0;
   std::map<std::string, std::uint64_t> rejects_by_code;  // "stale_sequence" -> n
   std::map<std::string, std::uint64_t> errors_by_code;   // connections closed by an error
-  HistogramFigures commit_seconds;   // group commits (write + fsync + rename + manifest)
-  HistogramFigures latency_seconds;  // capture->stored over every stream
+  HistogramFigures commit_seconds;          // group commits (write + fsync + rename + manifest)
+  HistogramFigures latency_seconds;         // capture->stored over every stream
   std::uint64_t storage_queue_buffers = 0;  // read buffers waiting for storage
   std::uint64_t buffer_pool_bytes_in_use = 0;
   std::uint64_t buffer_pool_bytes_limit = 0;
@@ -88,8 +88,9 @@ class ReceiverMetrics final : public Observer {
   };
   ReceiverMetrics();
   explicit ReceiverMetrics(Options options);
-  // Out of line: Stream is complete only in receiver_metrics.cpp.
   ~ReceiverMetrics() override;
+  ReceiverMetrics(const ReceiverMetrics&) = delete;
+  ReceiverMetrics& operator=(const ReceiverMetrics&) = delete;
 
   void on_event(const Event& event) override;
   // `gauges` is called by snapshot() (any thread) for the read-only figures.
@@ -99,19 +100,31 @@ class ReceiverMetrics final : public Observer {
 
  private:
   struct Stream;
-  struct Recent {
-    std::chrono::steady_clock::time_point at;
-    std::uint64_t bytes;
-    double latency_s;  // < 0: no capture time
-  };
-  // ... (see receiver_metrics.cpp)
-  mutable std::mutex mutex_;
-  Options options_;
-  std::chrono::steady_clock::time_point started_;
+  void on(const ConnectionOpened& event);
+  void on(const ConnectionHandshaken& event);
+  void on(const ConnectionClosed& event);
+  void on(const StreamOpened& event);
+  void on(const StreamClosed& event);
+  void on(const FrameStored& event);
+  void on(const FrameRejected& event);
+  void on(const GroupCommitted& event);
+  Stream& stream(const std::string& name);
+  StreamFigures figures_of(Stream& stream, std::chrono::steady_clock::time_point now) const;
+
+  const Options options_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  mutable std::mutex mutex_;  // guards everything below
   std::function<ReceiverGauges()> gauges_;
   std::map<std::string, std::unique_ptr<Stream>, std::less<>> streams_;
-  std::map<ConnectionId, bool> connections_;  // open ones -> handshaken
-  ReceiverFigures totals_;  // the receiver-wide counters and histograms
+  std::map<ConnectionId, bool> connections_;  // the open ones -> handshake done
+  std::uint64_t connections_opened_ = 0;
+  std::uint64_t frames_stored_ = 0;
+  std::uint64_t bytes_stored_ = 0;
+  std::uint64_t frames_rejected_ = 0;
+  std::map<std::string, std::uint64_t> rejects_by_code_;
+  std::map<std::string, std::uint64_t> errors_by_code_;
+  FixedHistogram commit_seconds_;
+  FixedHistogram latency_seconds_;
 };
 
 // Prometheus text exposition format 0.0.4 (framewire_ prefix, _total,
