@@ -123,7 +123,7 @@ struct HttpServer::Impl {
   void rewatch(LiveClient* changed);
   void deliver(const std::shared_ptr<const Preview>& preview);
   void handle_request(const std::shared_ptr<HttpSession>& session,
-                      http::request<http::string_body> request);
+                      const http::request<http::string_body>& request);
   std::string metrics_text();
   observe::ReceiverFigures figures() const {
     return sources.metrics != nullptr ? sources.metrics->snapshot() : observe::ReceiverFigures{};
@@ -158,7 +158,8 @@ class LiveClient : public std::enable_shared_from_this<LiveClient> {
   LiveClient(tcp::socket socket, HttpServer::Impl& server, ClientSlot slot)
       : ws_(std::move(socket)), server_(server), slot_(std::move(slot)) {}
 
-  void accept(http::request<http::string_body> request) {
+  // Beast builds its answer from `request` before async_accept returns.
+  void accept(const http::request<http::string_body>& request) {
     beast::get_lowest_layer(ws_).expires_never();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().set_option(
@@ -346,10 +347,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       stream_.expires_never();
       auto client =
           std::make_shared<LiveClient>(stream_.release_socket(), server_, std::move(slot_));
-      client->accept(std::move(request));
+      client->accept(request);
       return;
     }
-    server_.handle_request(shared_from_this(), std::move(request));
+    server_.handle_request(shared_from_this(), request);
   }
 
   void on_write(beast::error_code ec, bool close) {
@@ -512,7 +513,7 @@ std::string HttpServer::Impl::metrics_text() {
 }
 
 void HttpServer::Impl::handle_request(const std::shared_ptr<HttpSession>& session,
-                                      http::request<http::string_body> request) {
+                                      const http::request<http::string_body>& request) {
   if (request.method() != http::verb::get) {
     return session->send_text(http::status::method_not_allowed, "text/plain", "only GET\n");
   }
@@ -543,7 +544,8 @@ void HttpServer::Impl::handle_request(const std::shared_ptr<HttpSession>& sessio
                               fmt::format("no frame of stream '{}' stored yet\n", route.stream));
   }
   // The file is read on the worker thread; the answer is written back here.
-  auto job = [this, session, frame = *frame]() mutable {
+  // An init-capture: a copy that is not const, so it can be moved on below.
+  auto job = [this, session = std::shared_ptr(session), frame = *frame]() mutable {
     auto bytes = std::make_shared<Result<std::vector<std::uint8_t>>>(
         sources.read_frame(frame.stream, frame.file_name));
     // The session moves into the handler: it is released on the HTTP thread.
