@@ -1,7 +1,7 @@
 // HttpServer on its own, over real loopback sockets: the loopback rule, the
-// client cap, /streams/NAME/latest through read_frame (bytes as read, the
-// Content-Type, 404 when the read fails or nothing was stored), and stop()
-// with clients still connected.
+// client cap, the keep-alive idle timeout, /streams/NAME/latest through read_frame (bytes as read,
+// the Content-Type, 404 when the read fails or nothing was stored), and stop() with clients still
+// connected.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -104,6 +104,23 @@ TEST(HttpServer, ClientsBeyondTheCapAreClosed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 404")) << answer;
+}
+
+TEST(HttpServer, IdleKeepAliveClientsAreClosed) {
+  auto server = HttpServer::start(
+      {.listen = "127.0.0.1:0", .idle_timeout = std::chrono::milliseconds(300)}, {});
+  ASSERT_TRUE(server) << server.status().to_string();
+  const int fd = connect_to((*server)->local_address());
+  ASSERT_GE(fd, 0);
+  const std::string request = "GET /nothing HTTP/1.1\r\nHost: t\r\n\r\n";  // keep-alive
+  ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(request.size()));
+  // The answer, then silence from us: the server closes after its idle timeout
+  // (read_to_end gives up after 15 s, which would show as "TIMEOUT").
+  const std::string answer = read_to_end(fd);
+  ::close(fd);
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 404")) << answer;
+  EXPECT_EQ(answer.find("TIMEOUT"), std::string::npos) << answer;
 }
 
 TEST(HttpServer, LatestIsTheNewestFrameAsReadFromStorage) {
