@@ -13,6 +13,9 @@
 
 #include <xxhash.h>
 
+#include "capture/jpeg_encoder.hpp"
+#include "capture/png_encoder.hpp"
+#include "capture/test_pattern.hpp"
 #include "protocol/message_encoder.hpp"
 #include "protocol/messages.hpp"
 
@@ -302,6 +305,35 @@ void safe_name_seeds(const fs::path& dir) {
   }
 }
 
+// Stored frames for preview_fuzz, small so that mutations stay fast; the options byte picks the
+// palette and the box (see preview_fuzz.cpp).
+void preview_seeds(const fs::path& dir) {
+  namespace capture = framewire::capture;
+  const auto seed = [&dir](const std::string& name, std::uint8_t options,
+                           const capture::Image& image, bool jpeg) {
+    std::vector<std::uint8_t> bytes;
+    const framewire::Status status = jpeg ? capture::encode_jpeg(image.view(), 75, bytes)
+                                          : capture::encode_png(image.view(), bytes);
+    if (!status) std::fprintf(stderr, "%s: %s\n", name.c_str(), status.to_string().c_str());
+    write_seed(dir, name, options, bytes);
+  };
+  capture::Image ir(24, 16, capture::PixelFormat::kGray16);
+  capture::render_irsrc(3, ir);
+  capture::Image rgb(24, 16, capture::PixelFormat::kRgb8);
+  capture::render_testsrc(3, rgb);
+  capture::Image grey(24, 16, capture::PixelFormat::kGray8);
+  capture::render_testsrc(3, grey);
+  capture::Image wide(40, 8, capture::PixelFormat::kRgb8);
+  capture::render_testsrc(5, wide);
+  seed("png_gray16_ironbow", 0x41, ir, false);
+  seed("png_gray16_inferno_tiny_box", 0x06, ir, false);
+  seed("png_gray8_grey", 0x40, grey, false);
+  seed("png_rgb", 0x31, rgb, false);
+  seed("jpeg_rgb", 0x40, rgb, true);
+  seed("jpeg_rgb_wide_scaled", 0x20, wide, true);
+  seed("jpeg_gray_inferno", 0x42, grey, true);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -315,5 +347,6 @@ int main(int argc, char** argv) {
   sender_session_seeds(corpus / "sender_session_fuzz");
   fs::create_directories(corpus / "safe_name_fuzz");
   safe_name_seeds(corpus / "safe_name_fuzz");
+  preview_seeds(corpus / "preview_fuzz");
   return 0;
 }

@@ -1,7 +1,7 @@
 // libFuzzer target for the receiver's per-connection state machine
-// (net/ReceiverSession) on real storage: a StorageRoot per sync policy under
-// a fresh folder in /dev/shm (made once per process, removed at exit) and one
-// StreamRegistry. Each input becomes the byte stream of one connection, fed
+// (net/ReceiverSession) on the real file store over a MemoryFileSystem (no
+// disk, no /dev/shm): a StorageRoot per sync policy under "/fuzz" (made once
+// per process) and one StreamRegistry. Each input becomes the byte stream of one connection, fed
 // to consume() in chunks; then the session is destroyed and checked:
 //   - every reply decodes cleanly with MessageDecoder(Peer::kServer) and ends
 //     on a message boundary; nothing follows ERROR or GOODBYE; a closed session
@@ -24,15 +24,10 @@
 // calls. Bits 4-5: sync policy (none/batch/each). Bit 6: tiny flow-control
 // window. Bit 7: call shut_down() at the end. Single-threaded, as libFuzzer
 // calls it.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,7 +35,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -52,13 +46,13 @@
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
 #include "protocol/messages.hpp"
+#include "storage/memory_file_system.hpp"
 #include "storage/safe_name.hpp"
 #include "storage/stream_store.hpp"
 #include "storage/temp_files.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 namespace net = framewire::net;
 namespace protocol = framewire::protocol;
 namespace storage = framewire::storage;
@@ -86,35 +80,26 @@ void require(bool ok, const std::string& what) {
   if (!ok) violated(what);
 }
 
-// The process-wide fixture: a parent folder holding exactly the roots.
+// The process-wide fixture: a parent folder holding exactly the roots, in
+// memory. Never destroyed (libFuzzer exits without unwinding).
 struct World {
-  fs::path parent;
-  std::vector<fs::path> roots;  // index = sync policy
+  storage::MemoryFileSystem files;
+  std::string parent = "/fuzz";
+  std::vector<std::string> roots;  // index = sync policy
   std::vector<std::unique_ptr<storage::StorageRoot>> stores;
   net::StreamRegistry registry;
 };
 
 World* world = nullptr;
 
-void remove_world() {
-  if (world == nullptr) return;
-  std::error_code ignored;
-  fs::remove_all(world->parent, ignored);
-}
-
 World& get_world() {
   if (world != nullptr) return *world;
   world = new World;
-  const char* base = std::getenv("FRAMEWIRE_FUZZ_SHM");
-  std::string pattern = std::string(base != nullptr ? base : "/dev/shm") + "/framewire-fuzz-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) violated("cannot create a folder for " + pattern);
-  world->parent = pattern;
-  std::atexit(remove_world);
   const storage::SyncPolicy policies[] = {storage::SyncPolicy::kNone, storage::SyncPolicy::kBatch,
                                           storage::SyncPolicy::kEach};
   for (std::size_t i = 0; i < std::size(policies); ++i) {
-    world->roots.push_back(world->parent / ("root" + std::to_string(i)));
-    auto root = storage::StorageRoot::open(world->roots.back().string(), policies[i]);
+    world->roots.push_back(world->parent + "/root" + std::to_string(i));
+    auto root = storage::StorageRoot::open(world->roots.back(), policies[i], world->files);
     if (!root) violated("cannot open a storage root: " + root.status().to_string());
     world->stores.push_back(std::move(root).value());
   }
@@ -358,50 +343,42 @@ Replies check_replies(const ByteBuffer& out, bool closed, bool sender_said_error
 
 // --- checking the disk -------------------------------------------------------
 
-std::optional<ByteBuffer> read_file(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return std::nullopt;
-  return ByteBuffer(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+std::string base_name(const std::string& path) {
+  return path.substr(path.rfind('/') + 1);
 }
 
 void check_tree(const World& w) {
-  std::set<std::string> expected;
-  for (const auto& root : w.roots) expected.insert(root.filename().string());
-  std::size_t entries = 0;
-  for (const auto& entry : fs::directory_iterator(w.parent)) {
-    ++entries;
-    require(expected.contains(entry.path().filename().string()) && entry.is_directory() &&
-                !entry.is_symlink(),
-            "something appeared next to the storage roots: " + entry.path().string());
-  }
-  require(entries == expected.size(), "a storage root is gone");
+  std::vector<std::string> expected;
+  for (const auto& root : w.roots) expected.push_back(base_name(root));
+  require(w.files.list(w.parent) == expected,
+          "something appeared next to the storage roots, or a root is gone");
   for (const auto& root : w.roots) {
-    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
-         ++it) {
-      const std::string name = it->path().filename().string();
-      const fs::file_status status = it->symlink_status();
+    require(w.files.kind(root) == storage::EntryKind::kDirectory, "a root is not a directory");
+    w.files.walk(root, [](const std::string& path, storage::EntryKind kind) {
+      const std::string name = base_name(path);
       require(!name.starts_with(std::string(storage::kTempPrefix)),
-              "temporary file left behind: " + it->path().string());
-      if (fs::is_directory(status)) {
+              "temporary file left behind: " + path);
+      if (kind == storage::EntryKind::kDirectory) {
         require(storage::validate_segment(name).is_ok(), "directory with a bad name: " + name);
-      } else if (fs::is_regular_file(status)) {
+      } else if (kind == storage::EntryKind::kRegular) {
         require(name == storage::kManifestFileName || storage::validate_file_name(name).is_ok(),
-                "file with a bad name: " + it->path().string());
+                "file with a bad name: " + path);
       } else {
-        violated("neither file nor directory below the root: " + it->path().string());
+        violated("neither file nor directory below the root: " + path);
       }
-    }
+    });
   }
 }
 
-void empty_roots(const World& w) {
+void empty_roots(World& w) {
   for (const auto& root : w.roots) {
-    for (const auto& entry : fs::directory_iterator(root)) fs::remove_all(entry.path());
+    for (const auto& name : w.files.list(root)) w.files.remove_all(root + "/" + name);
   }
 }
 
 // Ops mode only: what the ACKs promise must be on disk.
-void check_stored(const Plan& plan, const Replies& replies, const fs::path& root) {
+void check_stored(const World& w, const Plan& plan, const Replies& replies,
+                  const std::string& root) {
   for (const SentFrame& frame : plan.frames) {
     const auto acked = replies.acked.find(frame.stream_id);
     if (acked == replies.acked.end() || acked->second < frame.sequence) continue;
@@ -413,7 +390,7 @@ void check_stored(const Plan& plan, const Replies& replies, const fs::path& root
     if (rejected) continue;
     const auto name = plan.opened_names.find(frame.stream_id);
     require(name != plan.opened_names.end(), "ACK for a stream the harness did not open");
-    const auto on_disk = read_file(root / name->second / frame.file_name);
+    const auto on_disk = w.files.read(root + "/" + name->second + "/" + frame.file_name);
     require(on_disk.has_value(),
             "ACKed frame is not on disk: " + name->second + "/" + frame.file_name);
     require(*on_disk == frame.data,
@@ -427,7 +404,7 @@ bool verbose() {
   return on;
 }
 
-void describe(const Plan& plan, const Replies& replies, const fs::path& root) {
+void describe(const World& w, const Plan& plan, const Replies& replies, const std::string& root) {
   std::fprintf(stderr, "input: %zu consume() calls, %zu harness frames, well formed: %d\n",
                plan.chunks.size(), plan.frames.size(), plan.well_formed ? 1 : 0);
   for (const auto& message : replies.messages) {
@@ -445,9 +422,9 @@ void describe(const Plan& plan, const Replies& replies, const fs::path& root) {
     }
     std::fprintf(stderr, "  %s\n", line.c_str());
   }
-  for (const auto& entry : fs::recursive_directory_iterator(root)) {
-    std::fprintf(stderr, "  on disk: %s\n", entry.path().lexically_relative(root).c_str());
-  }
+  w.files.walk(root, [&](const std::string& path, storage::EntryKind) {
+    std::fprintf(stderr, "  stored: %s\n", path.substr(root.size() + 1).c_str());
+  });
 }
 
 }  // namespace
@@ -475,7 +452,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     append_raw(rest, (options >> 2) & 3, plan);
   }
 
-  net::SessionContext context{.root = w.stores[policy].get(),
+  net::SessionContext context{.storage = w.stores[policy].get(),
                               .registry = &w.registry,
                               .limits = {.max_frame_bytes = kMaxFrameBytes,
                                          .window_bytes = tiny_window ? 100u : 8u << 20,
@@ -497,8 +474,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const Replies replies = check_replies(out, closed, sender_may_have_said_error(plan));
   check_tree(w);
-  if (verbose()) describe(plan, replies, w.roots[policy]);
-  if (mode == 3 && plan.well_formed) check_stored(plan, replies, w.roots[policy]);
+  if (verbose()) describe(w, plan, replies, w.roots[policy]);
+  if (mode == 3 && plan.well_formed) check_stored(w, plan, replies, w.roots[policy]);
   for (const std::string_view name : kOpsStreams) {
     if (name == kBusyStream) continue;
     // An anonymous probe never evicts anybody.

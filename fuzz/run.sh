@@ -23,7 +23,7 @@ fi
 ((seconds > 0)) || fw_die "SECONDS must be positive"
 targets=("$@")
 ((${#targets[@]} > 0)) ||
-  targets=(message_decoder_fuzz receiver_session_fuzz sender_session_fuzz safe_name_fuzz)
+  targets=(message_decoder_fuzz receiver_session_fuzz sender_session_fuzz safe_name_fuzz preview_fuzz)
 
 # --- packages -----------------------------------------------------------------------------------
 "$FRAMEWIRE_ROOT/scripts/deps"

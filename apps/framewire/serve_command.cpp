@@ -127,6 +127,11 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
                   "behind a reverse proxy with authentication)");
   serve->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
       ->capture_default_str();
+  serve
+      ->add_option("--log-interval", args.log_interval_s,
+                   "Seconds between the one-line summaries of each open stream; 0: none")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
 }
 
 int run_serve(ServeArguments& args) {
@@ -137,6 +142,7 @@ int run_serve(ServeArguments& args) {
                                             : SyncMode::kBatch;
   args.options.handshake_timeout = to_ms(args.handshake_timeout_s);
   args.options.idle_timeout = to_ms(args.idle_timeout_s);
+  args.options.log_interval = to_ms(args.log_interval_s);
 
   // Over a file-size limit (ulimit -f) the kernel would kill the whole
   // receiver with SIGXFSZ; ignored, the write fails with EFBIG and only the

@@ -12,6 +12,7 @@ struct ServeArguments {
   std::string sync = "batch";
   double handshake_timeout_s = 10;
   double idle_timeout_s = 30;
+  double log_interval_s = 10;
   std::string log_level = "info";
 };
 

@@ -36,6 +36,9 @@ struct ReceiverOptions {
   // acknowledgements before closing it anyway.
   std::chrono::milliseconds shutdown_grace{5'000};
   unsigned storage_threads = 2;
+  // Every this often, one log line per open stream (fps, MB/s, frames,
+  // rejects, drops, latency, age of the last frame); 0 turns them off.
+  std::chrono::milliseconds log_interval{10'000};
 
   // Admission. Connections that have not finished their handshake are the
   // cheapest to open, so they are capped lower and the oldest of them is

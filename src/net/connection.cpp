@@ -53,7 +53,8 @@ Transport make_transport(asio::ip::tcp::socket socket, asio::ssl::context* tls) 
 
 Connection::Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls,
                        asio::thread_pool& storage_pool, SessionContext& session_context,
-                       const ConnectionSettings& settings, OnClosed on_closed)
+                       const ConnectionSettings& settings, OnClosed on_closed,
+                       observe::ConnectionId id)
     : peer_(describe(socket)),
       address_(remote_address(socket)),
       transport_(make_transport(std::move(socket), tls)),
@@ -61,6 +62,7 @@ Connection::Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls,
       session_context_(session_context),
       settings_(settings),
       on_closed_(std::move(on_closed)),
+      id_(id),
       watchdog_(transport_.get_executor()) {}
 
 std::function<void()> Connection::evictor() {
@@ -91,7 +93,8 @@ asio::awaitable<void> Connection::on_pool(Job job) {
 
 asio::awaitable<bool> Connection::secure() {
   if (!transport_.is_tls()) {
-    session_ = std::make_unique<ReceiverSession>(session_context_, peer_, std::nullopt, evictor());
+    session_ =
+        std::make_unique<ReceiverSession>(session_context_, peer_, std::nullopt, evictor(), id_);
     co_return true;
   }
   const asio::error_code ec = co_await transport_.handshake(asio::ssl::stream_base::server);
@@ -102,7 +105,7 @@ asio::awaitable<bool> Connection::secure() {
   // A certificate without a common name gets an identity that matches no
   // stream, never the unlimited access of a plain loopback connection.
   session_ = std::make_unique<ReceiverSession>(
-      session_context_, peer_, transport_.peer_common_name().value_or(""), evictor());
+      session_context_, peer_, transport_.peer_common_name().value_or(""), evictor(), id_);
   co_return true;
 }
 
@@ -147,12 +150,15 @@ asio::awaitable<void> Connection::run() {
   }
 
   if (reason.empty() && session_) reason = session_->close_reason();
+  ErrorCode error = session_ ? session_->close_error() : ErrorCode::kConnectionFailed;
+  if (!expired_reason_.empty()) error = ErrorCode::kTimeout;
   ConnectionReport report{
       .peer = peer_,
       .frames = session_ ? session_->frames_stored() : 0,
       .bytes = session_ ? session_->bytes_stored() : 0,
       .seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count(),
-      .reason = reason};
+      .reason = reason,
+      .error = error};
   done_ = true;
   watchdog_.cancel();
   // Destroying the session may remove a temporary file: storage pool, not

@@ -44,16 +44,20 @@ struct ConnectionReport {
   std::uint64_t bytes = 0;
   double seconds = 0;
   std::string reason;
+  // kOk for a goodbye or a peer that left; else what closed it (the ERROR
+  // sent, kTimeout for a deadline, kConnectionFailed for a failed TLS handshake).
+  ErrorCode error = ErrorCode::kOk;
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using OnClosed = std::function<void(Connection&, const ConnectionReport&)>;
 
-  // `tls` (may be null: plain TCP) must outlive the connection.
+  // `tls` (may be null: plain TCP) must outlive the connection. `id` names
+  // it in the observer's events.
   Connection(asio::ip::tcp::socket socket, asio::ssl::context* tls, asio::thread_pool& storage_pool,
              SessionContext& session_context, const ConnectionSettings& settings,
-             OnClosed on_closed);
+             OnClosed on_closed, observe::ConnectionId id = 0);
 
   // Serves until the session ends, the peer goes or a deadline passes.
   asio::awaitable<void> run();
@@ -64,6 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void evict(const std::string& why) { expire(why); }
 
   const std::string& peer() const { return peer_; }
+  observe::ConnectionId id() const { return id_; }
   const asio::ip::address& address() const { return address_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
   // True once the peer's HELLO was accepted; stays true after the session is gone.
@@ -89,6 +94,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SessionContext& session_context_;
   ConnectionSettings settings_;
   OnClosed on_closed_;
+  observe::ConnectionId id_ = 0;
   // Only the loop reads or writes the pointer; it is moved out before the
   // session is destroyed on the pool, so it is never left dangling.
   std::unique_ptr<ReceiverSession> session_;

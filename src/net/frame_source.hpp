@@ -41,6 +41,10 @@ struct OutgoingFrame {
   std::int64_t capture_time_ns = 0;
   const std::vector<std::uint8_t>* data = nullptr;
   std::string path;
+  // Frames of a live stream dropped before this one (queue, source or lost
+  // in a cut): the sender skips that many sequence numbers first, so the
+  // receiver counts the gap as dropped.
+  std::uint64_t skipped_before = 0;
 };
 
 // The name a frame is stored under: its own, or its sequence zero-padded to

@@ -22,6 +22,7 @@ Status PushQueue::push(Frame frame) {
     if (frames_.size() >= capacity_) {  // live: the oldest frame is the least useful
       frames_.pop_front();
       ++counters_.dropped_queue;
+      ++dropped_since_pop_;
     }
     frames_.push_back(std::move(queued));
     ++counters_.pushed;
@@ -43,6 +44,7 @@ void PushQueue::end() {
 void PushQueue::count_source_drops(std::uint64_t frames) {
   std::lock_guard lock(mutex_);
   counters_.dropped_source += frames;
+  dropped_since_pop_ += frames;
 }
 
 std::optional<QueuedFrame> PushQueue::pop() {
@@ -52,6 +54,7 @@ std::optional<QueuedFrame> PushQueue::pop() {
     if (frames_.empty()) return std::nullopt;
     frame = std::move(frames_.front());
     frames_.pop_front();
+    frame->dropped_before = std::exchange(dropped_since_pop_, 0);
   }
   room_.notify_one();
   return frame;

@@ -29,6 +29,10 @@ namespace framewire::net {
 struct QueuedFrame {
   Frame frame;
   std::chrono::steady_clock::time_point handed_at;  // when push() was called
+  // Frames dropped (queue or source) since the frame popped before this one:
+  // the sender skips that many sequence numbers before it, so the receiver
+  // sees each drop as a gap.
+  std::uint64_t dropped_before = 0;
 };
 
 struct PushCounters {
@@ -66,6 +70,7 @@ class PushQueue {
   bool ended_ = false;
   Status failure_;
   PushCounters counters_;
+  std::uint64_t dropped_since_pop_ = 0;
 };
 
 }  // namespace framewire::net

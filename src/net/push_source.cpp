@@ -35,6 +35,7 @@ void PushSource::opened(const ResumePoint& at, bool /*first*/) {
       lost.push_back(std::move(held.queued));
     } else {
       ++tally_.dropped_cut;
+      ++skip_pending_;
     }
   }
   in_flight_.clear();
@@ -51,6 +52,7 @@ const OutgoingFrame* PushSource::peek() {
     } else {
       next_ = queue_.pop();
       if (!next_) return nullptr;
+      skip_pending_ += next_->dropped_before;
       const Frame& frame = next_->frame;
       ++tally_.frames_known;
       tally_.bytes_known += frame.data.size();
@@ -60,6 +62,7 @@ const OutgoingFrame* PushSource::peek() {
     }
     peeked_ = describe(*next_);
   }
+  peeked_.skipped_before = skip_pending_;
   return &peeked_;
 }
 
@@ -68,6 +71,7 @@ FrameToken PushSource::take(std::uint64_t sequence, std::uint64_t bytes) {
   in_flight_.push_back(
       Held{.token = token, .sequence = sequence, .bytes = bytes, .queued = std::move(*next_)});
   next_.reset();
+  skip_pending_ = 0;
   // The frame's bytes now live in in_flight_, where nothing moves them until
   // the frame is settled: point the peeked frame there while it is written.
   if (peeked_.data != nullptr) peeked_.data = &in_flight_.back().queued.frame.data;

@@ -53,6 +53,7 @@ class PushSource final : public FrameSource {
   std::deque<Held> in_flight_;       // by increasing sequence; settled ones at the front go
   OutgoingFrame peeked_;
   FrameToken next_token_ = 0;
+  std::uint64_t skip_pending_ = 0;  // dropped since the last frame taken (OutgoingFrame)
 };
 
 }  // namespace framewire::net

@@ -3,8 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <fcntl.h>
-#include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -59,16 +57,18 @@ struct Receiver::Impl {
   net::SessionContext session_context;
   net::ConnectionSettings connection_settings;
   std::set<std::shared_ptr<net::Connection>> connections;
+  // Every event goes to `metrics` (and what else listens, through `observers`).
+  observe::ReceiverMetrics metrics;
+  std::unique_ptr<observe::Fanout> observers;
+  observe::ConnectionId last_connection_id = 0;
+  asio::steady_timer log_timer{io};
   bool stopping = false;
   std::atomic<std::uint64_t> total_connections = 0;
   std::atomic<std::uint64_t> frames_stored = 0;
   std::atomic<std::uint64_t> bytes_stored = 0;
-  // What the receiver tells its observers: the figures and the newest frame
-  // of every stream, both read by the HTTP server. Declared before it, so
-  // they outlive it.
-  observe::ReceiverMetrics metrics;
+  // The newest stored frame of every stream, for the live view; the HTTP
+  // server reads it and `metrics`. Declared after both, so they outlive it.
   view::LiveFeed live_feed;
-  observe::Fanout observers{{&metrics, &live_feed}};
   std::unique_ptr<view::HttpServer> http;  // null without http_listen
 
   explicit Impl(const ReceiverOptions& opts)
@@ -98,9 +98,12 @@ struct Receiver::Impl {
           std::move(socket), tls.get(), pool, session_context, connection_settings,
           [this](net::Connection& closed, const net::ConnectionReport& report) {
             on_closed(closed, report);
-          });
+          },
+          ++last_connection_id);
       ++total_connections;
       spdlog::info("connection {} opened", connection->peer());
+      observers->on_event(
+          observe::ConnectionOpened{.connection = connection->id(), .peer = connection->peer()});
       connections.insert(connection);
       asio::co_spawn(io, connection->run(), asio::detached);
     }
@@ -149,6 +152,13 @@ struct Receiver::Impl {
     spdlog::info("connection {} closed: {} frames, {:.1f} MB in {:.2f} s ({})", report.peer,
                  report.frames, static_cast<double>(report.bytes) / 1e6, report.seconds,
                  report.reason);
+    observers->on_event(observe::ConnectionClosed{.connection = closed.id(),
+                                                  .peer = report.peer,
+                                                  .frames = report.frames,
+                                                  .bytes = report.bytes,
+                                                  .seconds = report.seconds,
+                                                  .reason = report.reason,
+                                                  .error = report.error});
     for (auto it = connections.begin(); it != connections.end(); ++it) {
       if (it->get() == &closed) {
         // The connection's coroutine still runs this callback: release it later.
@@ -159,9 +169,33 @@ struct Receiver::Impl {
     }
   }
 
+  // One line per open stream every options.log_interval, for an operator
+  // reading the log: is it sending, how fast, how far behind.
+  asio::awaitable<void> log_streams() {
+    while (!stopping) {
+      log_timer.expires_after(options.log_interval);
+      co_await log_timer.async_wait(kNoThrow);
+      if (stopping) break;
+      for (const auto& s : metrics.snapshot().streams) {
+        if (!s.open) continue;
+        spdlog::info(
+            "stream {} ({}) from {}: {:.1f} fps, {:.2f} MB/s, {} frames stored, {} rejected, {} "
+            "dropped, capture->stored p50 {:.1f} ms p99 {:.1f} ms, last frame {}",
+            s.name, s.source_kind, s.peer, s.frames_per_second, s.bytes_per_second / 1e6,
+            s.frames_stored, s.frames_rejected, s.frames_dropped, s.latency_ms_p50,
+            s.latency_ms_p99,
+            s.seconds_since_last_frame < 0
+                ? std::string("none yet")
+                : fmt::format("{:.1f} s ago{}", s.seconds_since_last_frame,
+                              s.stale ? " (stale)" : ""));
+      }
+    }
+  }
+
   void begin_stop() {
     if (stopping) return;
     stopping = true;
+    log_timer.cancel();
     spdlog::info("stopping: finishing in-flight frames on {} connection(s)", connections.size());
     asio::error_code ignored;
     acceptor.close(ignored);
@@ -177,36 +211,6 @@ Receiver::~Receiver() {
   impl_->pool.join();
 }
 
-namespace {
-
-// The stored bytes of ROOT/<stream>/<file_name>, for the HTTP server's
-// worker thread. `stream` is checked against the name rules by the server and
-// `file_name` comes from a stored frame's event; O_NOFOLLOW refuses a file
-// replaced by a symbolic link.
-// lead: wire to storage::Storage::read_frame
-Result<std::vector<std::uint8_t>> read_stored_frame(const std::string& root,
-                                                    std::string_view stream,
-                                                    std::string_view file_name) {
-  const std::string path = fmt::format("{}/{}/{}", root, stream, file_name);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return Status(ErrorCode::kStorageError, fmt::format("cannot open {}", path));
-  std::vector<std::uint8_t> bytes;
-  std::uint8_t chunk[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0) {
-      ::close(fd);
-      return Status(ErrorCode::kStorageError, fmt::format("cannot read {}", path));
-    }
-    if (n == 0) break;
-    bytes.insert(bytes.end(), chunk, chunk + n);
-  }
-  ::close(fd);
-  return bytes;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& options) {
   auto address = net::parse_host_port(options.listen);
   if (!address) return address.status();
@@ -216,12 +220,16 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   if (!root) return root.status();
   impl->root = std::move(root).value();
   impl->session_context =
-      net::SessionContext{.root = impl->root.get(),
+      net::SessionContext{.storage = impl->root.get(),
                           .registry = &impl->registry,
                           .limits = {.max_frame_bytes = options.max_frame_bytes,
                                      .window_bytes = options.window_bytes,
                                      .window_frames = options.window_frames,
-                                     .max_streams = options.max_streams_per_connection}};
+                                     .max_streams = options.max_streams_per_connection},
+                          .observer = nullptr};
+  impl->observers = std::make_unique<observe::Fanout>(
+      std::vector<observe::Observer*>{&impl->metrics, &impl->live_feed});
+  impl->session_context.observer = impl->observers.get();
   impl->connection_settings = {.handshake_timeout = options.handshake_timeout,
                                .idle_timeout = options.idle_timeout,
                                .shutdown_grace = options.shutdown_grace};
@@ -270,16 +278,17 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
                   fmt::format("cannot listen on {}: {}", options.listen, last_error));
   }
 
-  // The observers, and the HTTP server once the listener is bound (its own
-  // thread: a browser never waits on, or holds back, the network loop).
-  impl->session_context.observer = &impl->observers;
+  // The HTTP server once the listener is bound (its own thread: a browser
+  // never waits on, or holds back, the network loop). It reads frames
+  // through the storage interface, on its worker thread.
   if (!options.http_listen.empty()) {
-    view::Sources sources{
-        .metrics = &impl->metrics,
-        .feed = &impl->live_feed,
-        .read_frame = [root = options.root](std::string_view stream, std::string_view file) {
-          return read_stored_frame(root, stream, file);
-        }};
+    view::Sources sources{.metrics = &impl->metrics,
+                          .feed = &impl->live_feed,
+                          .read_frame = [store = static_cast<storage::Storage*>(impl->root.get()),
+                                         max_bytes = options.max_frame_bytes](
+                                            std::string_view stream, std::string_view file) {
+                            return store->read_frame(stream, file, max_bytes);
+                          }};
     auto http = view::HttpServer::start(
         {.listen = options.http_listen, .allow_public = options.http_public}, std::move(sources));
     if (!http) return http.status();
@@ -304,6 +313,9 @@ std::string Receiver::http_address() const {
 
 void Receiver::run() {
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  if (impl_->options.log_interval.count() > 0) {
+    asio::co_spawn(impl_->io, impl_->log_streams(), asio::detached);
+  }
   impl_->io.run();
 }
 

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <ctime>
+
 #include "protocol/wire_error.hpp"
 #include "storage/safe_name.hpp"
 
@@ -15,6 +18,12 @@ constexpr std::string_view kAgent = "framewire/0.1.0";
 // stored) always fits in 64 bits.
 constexpr std::uint64_t kReservedSequence = ~std::uint64_t{0};
 
+std::int64_t realtime_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
 template <class... Ts>
 struct Overloaded : Ts... {
   using Ts::operator()...;
@@ -25,18 +34,23 @@ Overloaded(Ts...) -> Overloaded<Ts...>;
 }  // namespace
 
 ReceiverSession::ReceiverSession(SessionContext& context, std::string peer,
-                                 std::optional<std::string> identity, std::function<void()> evict)
+                                 std::optional<std::string> identity, std::function<void()> evict,
+                                 observe::ConnectionId connection)
     : context_(context),
       peer_(std::move(peer)),
       identity_(std::move(identity)),
       evict_(std::move(evict)),
+      connection_(connection),
       decoder_(protocol::Peer::kClient, {context.limits.max_frame_bytes}) {
   note_progress();
 }
 
 ReceiverSession::~ReceiverSession() {
   current_.reset();  // removes the temporary file of an unfinished frame
-  for (auto& [id, stream] : streams_) context_.registry->release(stream.name);
+  for (auto& [id, stream] : streams_) {
+    context_.registry->release(stream.name);
+    tell(observe::StreamClosed{.connection = connection_, .stream = stream.name});
+  }
 }
 
 void ReceiverSession::note_progress() {
@@ -111,6 +125,7 @@ void ReceiverSession::on_hello(const protocol::Hello& hello, protocol::ByteBuffe
   }
   sender_id_ = hello.sender_id;
   handshake_done_.store(true, std::memory_order_relaxed);
+  tell(observe::ConnectionHandshaken{.connection = connection_});
   const SessionLimits& limits = context_.limits;
   protocol::encode_message(protocol::HelloOk{.version = protocol::kVersion,
                                              .features = protocol::kFeaturesNone,
@@ -167,21 +182,22 @@ void ReceiverSession::on_open_stream(const protocol::OpenStream& open, protocol:
                                      open.name)),
                   out);
   }
-  auto store = context_.root->open_stream(open.name, open.source_kind);
+  auto store = context_.storage->open_stream(open.name, open.source_kind);
   if (!store) {
     context_.registry->release(open.name);
     return fail(store.status(), out);
   }
   const std::uint64_t next_sequence = (*store)->next_sequence();
   std::string last_file_name = (*store)->last_file_name();
-  streams_.emplace(open.stream_id, Stream{.name = open.name, .store = std::move(store).value()});
-  // TEMPORARY (view branch): the lead's observer wiring replaces this.
-  if (context_.observer != nullptr) {
-    context_.observer->on_event(observe::StreamOpened{.peer = peer_,
-                                                      .stream = open.name,
-                                                      .source_kind = open.source_kind,
-                                                      .next_sequence = next_sequence});
-  }
+  streams_.emplace(open.stream_id, Stream{.name = open.name,
+                                          .store = std::move(store).value(),
+                                          .source_kind = open.source_kind,
+                                          .expected_sequence = next_sequence});
+  tell(observe::StreamOpened{.connection = connection_,
+                             .peer = peer_,
+                             .stream = open.name,
+                             .source_kind = open.source_kind,
+                             .next_sequence = next_sequence});
   protocol::encode_message(protocol::StreamOpened{.stream_id = open.stream_id,
                                                   .next_sequence = next_sequence,
                                                   .last_file_name = std::move(last_file_name)},
@@ -271,23 +287,22 @@ Status ReceiverSession::commit_and_acknowledge(protocol::ByteBuffer& out) {
   protocol::Ack ack;
   for (auto& [id, stream] : streams_) {
     if (stream.store->queued() > 0) {
+      const std::uint64_t frames = stream.store->queued();
+      const std::uint64_t next_before = stream.store->next_sequence();
+      const auto started = std::chrono::steady_clock::now();
       auto committed = stream.store->commit();
+      tell(observe::GroupCommitted{
+          .connection = connection_,
+          .frames = frames,
+          .seconds =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+          .ok = committed.is_ok()});
       if (!committed) return committed.status();
       for (const auto& record : committed->stored) {
         ++frames_stored_;
         bytes_stored_ += record.bytes;
-        // TEMPORARY (view branch): the lead's observer wiring replaces this.
-        if (context_.observer != nullptr) {
-          context_.observer->on_event(
-              observe::FrameStored{.stream = stream.name,
-                                   .source_kind = record.source_kind,
-                                   .file_name = record.file_name,
-                                   .sequence = record.sequence,
-                                   .bytes = record.bytes,
-                                   .capture_time_ns = record.capture_time_ns,
-                                   .stored_time_ns = record.receive_time_ns});
-        }
       }
+      tell_stored(stream, *committed, next_before);
       for (const auto& [record, why] : committed->rejected) reject(id, record.sequence, why, out);
     }
     if (stream.dirty) {
@@ -303,8 +318,44 @@ Status ReceiverSession::commit_and_acknowledge(protocol::ByteBuffer& out) {
   return Status::ok();
 }
 
+void ReceiverSession::tell_stored(Stream& stream,
+                                  const storage::StreamStore::CommitResult& committed,
+                                  std::uint64_t next_before) {
+  if (!context_.observer) return;
+  const std::int64_t now_ns = realtime_ns();
+  for (const auto& record : committed.stored) {
+    // A sequence below what was stored before this group is a resend of a
+    // stored frame: acknowledged, nothing written.
+    const bool resend = record.sequence < next_before;
+    std::uint64_t skipped = 0;
+    if (!resend) {
+      if (record.sequence > stream.expected_sequence) {
+        skipped = record.sequence - stream.expected_sequence;
+      }
+      stream.expected_sequence = record.sequence + 1;
+    }
+    tell(observe::FrameStored{.connection = connection_,
+                              .stream = stream.name,
+                              .source_kind = stream.source_kind,
+                              .file_name = record.file_name,
+                              .sequence = record.sequence,
+                              .bytes = record.bytes,
+                              .capture_time_ns = record.capture_time_ns,
+                              .stored_time_ns = now_ns,
+                              .skipped_before = skipped,
+                              .already_stored = resend});
+  }
+}
+
 void ReceiverSession::reject(std::uint32_t stream_id, std::uint64_t sequence, const Status& why,
                              protocol::ByteBuffer& out) {
+  if (const auto it = streams_.find(stream_id); it != streams_.end()) {
+    tell(observe::FrameRejected{.connection = connection_,
+                                .stream = it->second.name,
+                                .sequence = sequence,
+                                .code = why.code(),
+                                .message = why.message()});
+  }
   protocol::encode_message(protocol::FrameRejected{.stream_id = stream_id,
                                                    .sequence = sequence,
                                                    .code = protocol::to_wire(why.code()),
@@ -323,7 +374,7 @@ void ReceiverSession::fail(const Status& why, protocol::ByteBuffer& out) {
   protocol::encode_message(protocol::ErrorMessage{.code = protocol::to_wire(reported.code()),
                                                   .message = reported.message()},
                            out);
-  close(reported.to_string());
+  close(reported.to_string(), reported.code());
 }
 
 void ReceiverSession::shut_down(protocol::ByteBuffer& out) {
@@ -333,9 +384,10 @@ void ReceiverSession::shut_down(protocol::ByteBuffer& out) {
        out);
 }
 
-void ReceiverSession::close(std::string reason) {
+void ReceiverSession::close(std::string reason, ErrorCode error) {
   closed_ = true;
   close_reason_ = std::move(reason);
+  close_error_ = error;
   current_.reset();
 }
 

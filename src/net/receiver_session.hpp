@@ -23,7 +23,7 @@
 #include "observe/observer.hpp"
 #include "protocol/message_decoder.hpp"
 #include "protocol/message_encoder.hpp"
-#include "storage/stream_store.hpp"
+#include "storage/storage.hpp"
 
 namespace framewire::net {
 
@@ -34,13 +34,16 @@ struct SessionLimits {
   std::uint32_t max_streams = 0;
 };
 
-// What a session needs from the receiver; outlives every session.
+// What a session needs from the receiver; outlives every session. The
+// session knows its storage only through storage::Storage (files under a
+// root today, another store later).
 struct SessionContext {
-  storage::StorageRoot* root = nullptr;
+  storage::Storage* storage = nullptr;
   StreamRegistry* registry = nullptr;
   SessionLimits limits;
-  // TEMPORARY (view branch): told of opened streams and stored frames so the
-  // live view can be tested; the lead's observer wiring replaces this.
+  // Told of handshakes, streams, frames stored or rejected and group commits
+  // (may be null). It never blocks (observer.hpp), so calling it from the
+  // storage thread costs storage nothing but a short lock.
   observe::Observer* observer = nullptr;
 };
 
@@ -51,9 +54,10 @@ class ReceiverSession {
   // it ("cam-a" may write "cam-a" and "cam-a/visible", not "cam-b").
   // `evict` closes this session's connection when a newer connection of the
   // same sender takes one of its streams over; callable from any thread.
+  // `connection` names it in the events the observer gets.
   ReceiverSession(SessionContext& context, std::string peer,
                   std::optional<std::string> identity = std::nullopt,
-                  std::function<void()> evict = {});
+                  std::function<void()> evict = {}, observe::ConnectionId connection = 0);
   ~ReceiverSession();  // releases the streams; an unfinished frame is removed
   ReceiverSession(const ReceiverSession&) = delete;
   ReceiverSession& operator=(const ReceiverSession&) = delete;
@@ -78,16 +82,20 @@ class ReceiverSession {
 
   // Why the session ended ("goodbye", "peer closed", an error), for the log.
   const std::string& close_reason() const { return close_reason_; }
+  // The error that closed the session (kOk: a goodbye, or the peer left).
+  ErrorCode close_error() const { return close_error_; }
   std::uint64_t frames_stored() const { return frames_stored_; }
   std::uint64_t bytes_stored() const { return bytes_stored_; }
 
  private:
   struct Stream {
     std::string name;
-    std::unique_ptr<storage::StreamStore> store;
+    std::unique_ptr<storage::StreamStorage> store;
     std::optional<std::uint64_t> last_sequence;    // last FRAME seen
     std::optional<std::uint64_t> settled_through;  // highest finished, not yet acked
     bool dirty = false;                            // has something to acknowledge
+    std::string source_kind;
+    std::uint64_t expected_sequence = 0;  // one past the last stored: a jump is counted dropped
   };
   // The frame whose data is arriving now.
   struct CurrentFrame {
@@ -112,13 +120,20 @@ class ReceiverSession {
               protocol::ByteBuffer& out);
   // Commits what can be committed, sends ERROR, closes.
   void fail(const Status& why, protocol::ByteBuffer& out);
-  void close(std::string reason);
+  void close(std::string reason, ErrorCode error = ErrorCode::kOk);
   void note_progress();
+  void tell(const observe::Event& event) const {
+    if (context_.observer) context_.observer->on_event(event);
+  }
+  // Tells the observer of a group commit's frames.
+  void tell_stored(Stream& stream, const storage::StreamStore::CommitResult& committed,
+                   std::uint64_t next_before);
 
   SessionContext& context_;
   std::string peer_;
   std::optional<std::string> identity_;
   std::function<void()> evict_;
+  observe::ConnectionId connection_ = 0;
   SenderId sender_id_{};
   protocol::MessageDecoder decoder_;
   std::map<std::uint32_t, Stream> streams_;
@@ -126,6 +141,7 @@ class ReceiverSession {
   std::atomic<bool> handshake_done_ = false;
   bool closed_ = false;
   std::string close_reason_;
+  ErrorCode close_error_ = ErrorCode::kOk;
   std::uint64_t inflight_frames_ = 0;  // FRAME headers seen, not yet covered by a sent ACK
   std::uint64_t inflight_bytes_ = 0;
   std::uint64_t finished_frames_ = 0;  // of those, the ones that are settled

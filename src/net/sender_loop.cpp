@@ -560,6 +560,7 @@ asio::awaitable<Status> SenderLoop::send_frame(StreamId id, const OutgoingFrame&
                                                std::uint64_t size, std::unique_ptr<FileReader> file,
                                                protocol::ByteBuffer& batch) {
   FrameSource& source = *streams_[id].source;
+  if (frame.skipped_before > 0) session_->skip_sequences(id, frame.skipped_before);
   const std::uint64_t sequence = session_->next_sequence(id).value_or(0);
   const std::string name = sent_file_name(frame, sequence);
   const FrameToken token = source.take(sequence, size);

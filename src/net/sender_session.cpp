@@ -501,4 +501,12 @@ std::optional<std::uint64_t> SenderSession::next_sequence(std::uint32_t stream_i
   return it->second.next_sequence;
 }
 
+void SenderSession::skip_sequences(std::uint32_t stream_id, std::uint64_t count) {
+  const auto it = streams_.find(stream_id);
+  if (it == streams_.end() || !it->second.ready) return;
+  std::uint64_t& next = it->second.next_sequence;
+  if (next >= kMaxFrameSequence) return;  // used up already: check_send says so
+  next = count > kMaxFrameSequence - next ? kMaxFrameSequence : next + count;
+}
+
 }  // namespace framewire::net

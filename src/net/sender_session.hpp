@@ -253,6 +253,10 @@ class SenderSession {
   // gets (nullopt for a stream not opened yet).
   bool stream_ready(std::uint32_t stream_id) const;
   std::optional<std::uint64_t> next_sequence(std::uint32_t stream_id) const;
+  // Leaves `count` sequence numbers unused before the stream's next frame
+  // (frames a live stream dropped: the receiver sees the gap). Stops at
+  // kMaxFrameSequence; nothing for a stream not opened yet.
+  void skip_sequences(std::uint32_t stream_id, std::uint64_t count);
 
  private:
   struct InFlight {

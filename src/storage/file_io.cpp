@@ -1,19 +1,38 @@
-// POSIX helpers of the storage layer (file_io.hpp).
+// Helpers of the file store (file_io.hpp).
 #include "storage/file_io.hpp"
 
 #define XXH_STATIC_LINKING_ONLY
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
-#include "storage/unique_fd.hpp"
+#include <memory>
 
 namespace framewire::storage {
 namespace {
+
 constexpr std::size_t kHashChunkBytes = 256 * 1024;
+
+// Opens `name` for reading and checks that it is a regular file.
+Result<std::unique_ptr<File>> open_regular(Directory& dir, const char* name, std::string_view path,
+                                           std::uint64_t& size) {
+  std::unique_ptr<File> file;
+  if (const int error = dir.open_read(name, file); error != 0) {
+    if (error == ELOOP) {
+      return Status(ErrorCode::kConflict, std::string(path) + " is a symlink, not a stored frame");
+    }
+    return errno_status("cannot open", path, error);
+  }
+  EntryKind kind = EntryKind::kOther;
+  if (const int error = file->stat(size, kind); error != 0) {
+    return errno_status("cannot stat", path, error);
+  }
+  if (kind != EntryKind::kRegular) {
+    return Status(ErrorCode::kConflict, std::string(path) + " is not a regular file");
+  }
+  return file;
+}
+
 }  // namespace
 
 Status errno_status(std::string_view what, std::string_view path, int error) {
@@ -25,72 +44,22 @@ Status errno_status(std::string_view what, std::string_view path, int error) {
   return {ErrorCode::kStorageError, std::move(message)};
 }
 
-int write_all(int fd, std::span<const std::uint8_t> bytes) {
-  while (!bytes.empty()) {
-    const ssize_t written = ::write(fd, bytes.data(), bytes.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    // write(2) returning 0 for a non-empty buffer would loop forever; treat
-    // it like the disk being full, which is the only way a file sees it.
-    if (written == 0) return ENOSPC;
-    bytes = bytes.subspan(static_cast<std::size_t>(written));
-  }
-  return 0;
-}
-
-long pread_full(int fd, void* buffer, std::size_t size, std::uint64_t offset) {
-  auto* out = static_cast<char*>(buffer);
-  std::size_t done = 0;
-  while (done < size) {
-    const ssize_t got = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return -static_cast<long>(errno);
-    }
-    if (got == 0) break;
-    done += static_cast<std::size_t>(got);
-  }
-  return static_cast<long>(done);
-}
-
-int fsync_fd(int fd) {
-  while (::fsync(fd) != 0) {
-    if (errno != EINTR) return errno;
-  }
-  return 0;
-}
-
-Result<FileDigest> hash_file_at(int dir_fd, const char* name, std::string_view path,
+Result<FileDigest> hash_file_at(Directory& dir, const char* name, std::string_view path,
                                 std::uint64_t expected_bytes, std::vector<std::uint8_t>& scratch) {
-  UniqueFd fd(::openat(dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid()) {
-    const int error = errno;
-    if (error == ELOOP) {
-      return Status(ErrorCode::kConflict, std::string(path) + " is a symlink, not a stored frame");
-    }
-    return errno_status("cannot open", path, error);
-  }
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return errno_status("cannot stat", path, errno);
-  if (!S_ISREG(st.st_mode)) {
-    return Status(ErrorCode::kConflict, std::string(path) + " is not a regular file");
-  }
+  std::uint64_t size = 0;
+  auto file = open_regular(dir, name, path, size);
+  if (!file) return file.status();
   FileDigest digest;
-  if (static_cast<std::uint64_t>(st.st_size) != expected_bytes) {
-    digest.bytes = static_cast<std::uint64_t>(st.st_size);
+  if (expected_bytes != kAnySize && size != expected_bytes) {
+    digest.bytes = size;
     return digest;
   }
   if (scratch.size() < kHashChunkBytes) scratch.resize(kHashChunkBytes);
   XXH3_state_t state;
   XXH3_64bits_reset(&state);
   for (;;) {
-    const ssize_t got = ::read(fd.get(), scratch.data(), scratch.size());
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return errno_status("cannot read", path, errno);
-    }
+    const long got = (*file)->read_at(scratch.data(), scratch.size(), digest.bytes);
+    if (got < 0) return errno_status("cannot read", path, static_cast<int>(-got));
     if (got == 0) break;
     XXH3_64bits_update(&state, scratch.data(), static_cast<std::size_t>(got));
     digest.bytes += static_cast<std::uint64_t>(got);
@@ -98,6 +67,33 @@ Result<FileDigest> hash_file_at(int dir_fd, const char* name, std::string_view p
   digest.xxh3 = XXH3_64bits_digest(&state);
   digest.hashed = true;
   return digest;
+}
+
+Result<std::vector<std::uint8_t>> read_file_at(Directory& dir, const char* name,
+                                               std::string_view path, std::uint64_t max_bytes) {
+  std::uint64_t size = 0;
+  auto file = open_regular(dir, name, path, size);
+  if (!file) {
+    if (file.status().code() == ErrorCode::kStorageError) {
+      EntryKind kind = EntryKind::kOther;
+      if (dir.kind_of(name, kind) == ENOENT) {
+        return Status(ErrorCode::kBadStream, std::string(path) + " is not stored");
+      }
+    }
+    return file.status();
+  }
+  if (size > max_bytes) {
+    return Status(ErrorCode::kFrameTooLarge, std::string(path) + " has " + std::to_string(size) +
+                                                 " bytes, more than the " +
+                                                 std::to_string(max_bytes) + " allowed");
+  }
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
+  const long got = (*file)->read_at(bytes.data(), bytes.size(), 0);
+  if (got < 0) return errno_status("cannot read", path, static_cast<int>(-got));
+  // A file that shrank under us is returned as it is now; one that grew is
+  // cut at the size it had when it was opened.
+  bytes.resize(static_cast<std::size_t>(got));
+  return bytes;
 }
 
 std::string hex64(std::uint64_t value) {

@@ -1,9 +1,6 @@
 // Manifest line format and crash recovery (manifest.hpp).
 #include "storage/manifest.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -21,10 +18,10 @@ namespace {
 constexpr std::uint64_t kTailWindowBytes = 64 * 1024;
 
 // Reads bytes [end - window, end) of the file.
-Result<std::string> read_window(int fd, std::uint64_t end, std::uint64_t window,
+Result<std::string> read_window(File& file, std::uint64_t end, std::uint64_t window,
                                 std::string_view path) {
   std::string buffer(static_cast<std::size_t>(window), '\0');
-  const long got = pread_full(fd, buffer.data(), buffer.size(), end - window);
+  const long got = file.read_at(buffer.data(), buffer.size(), end - window);
   if (got < 0) return errno_status("cannot read", path, static_cast<int>(-got));
   if (static_cast<std::uint64_t>(got) != window) {
     return Status(ErrorCode::kStorageError, std::string(path) + " shrank while it was being read");
@@ -33,11 +30,11 @@ Result<std::string> read_window(int fd, std::uint64_t end, std::uint64_t window,
 }
 
 // Offset just past the last '\n' at or before `size`, 0 if there is none.
-Result<std::uint64_t> complete_end(int fd, std::uint64_t size, std::string_view path) {
+Result<std::uint64_t> complete_end(File& file, std::uint64_t size, std::string_view path) {
   std::uint64_t end = size;
   while (end > 0) {
     const std::uint64_t window = std::min(end, kTailWindowBytes);
-    auto chunk = read_window(fd, end, window, path);
+    auto chunk = read_window(file, end, window, path);
     if (!chunk) return chunk.status();
     const std::size_t newline = chunk->rfind('\n');
     if (newline != std::string::npos) return end - window + newline + 1;
@@ -169,7 +166,7 @@ std::optional<ManifestEntry> parse_manifest_entry(std::string_view line) {
   return entry;
 }
 
-Status scan_manifest(int fd, std::uint64_t size, std::string_view path,
+Status scan_manifest(File& file, std::uint64_t size, std::string_view path,
                      const std::function<void(ManifestEntry&&)>& visit) {
   std::string buffer;
   std::uint64_t offset = 0;
@@ -178,7 +175,7 @@ Status scan_manifest(int fd, std::uint64_t size, std::string_view path,
     const auto want =
         static_cast<std::size_t>(std::min<std::uint64_t>(kScanChunkBytes, size - offset));
     buffer.resize(carried + want);
-    const long got = pread_full(fd, buffer.data() + carried, want, offset);
+    const long got = file.read_at(buffer.data() + carried, want, offset);
     if (got < 0) return errno_status("cannot read", path, static_cast<int>(-got));
     if (static_cast<std::size_t>(got) != want) {
       return Status(ErrorCode::kStorageError,
@@ -202,11 +199,13 @@ Status scan_manifest(int fd, std::uint64_t size, std::string_view path,
   return Status::ok();
 }
 
-Result<ManifestSummary> recover_manifest(int fd, std::string_view path, bool sync) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return errno_status("cannot stat", path, errno);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  auto end = complete_end(fd, size, path);
+Result<ManifestSummary> recover_manifest(File& file, std::string_view path, bool sync) {
+  std::uint64_t size = 0;
+  EntryKind kind = EntryKind::kOther;
+  if (const int error = file.stat(size, kind); error != 0) {
+    return errno_status("cannot stat", path, error);
+  }
+  auto end = complete_end(file, size, path);
   if (!end) return end.status();
 
   ManifestSummary summary;
@@ -214,18 +213,18 @@ Result<ManifestSummary> recover_manifest(int fd, std::string_view path, bool syn
   if (summary.size < size) {
     // A torn last line is end-of-input, not corruption: the frame it
     // described was never acknowledged, so dropping it loses nothing.
-    if (::ftruncate(fd, static_cast<off_t>(summary.size)) != 0) {
-      return errno_status("cannot cut the torn last line of", path, errno);
+    if (const int error = file.truncate(summary.size); error != 0) {
+      return errno_status("cannot cut the torn last line of", path, error);
     }
     if (sync) {
-      if (const int error = fsync_fd(fd); error != 0) {
+      if (const int error = file.sync(); error != 0) {
         return errno_status("cannot fsync", path, error);
       }
     }
   }
   if (summary.size == 0) return summary;
 
-  Status scanned = scan_manifest(fd, summary.size, path, [&](ManifestEntry&& entry) {
+  Status scanned = scan_manifest(file, summary.size, path, [&](ManifestEntry&& entry) {
     if (!summary.highest || entry.sequence > summary.highest->sequence) {
       summary.highest = std::move(entry);
     }

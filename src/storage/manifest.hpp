@@ -11,7 +11,8 @@
 #include <string_view>
 
 #include "framewire/status.hpp"
-#include "storage/stream_store.hpp"
+#include "storage/file_system.hpp"
+#include "storage/storage.hpp"
 
 namespace framewire::storage {
 
@@ -37,20 +38,20 @@ struct ManifestSummary {
   std::optional<ManifestEntry> highest;  // the record with the highest "seq"; none if empty
 };
 
-// Reads the manifest open for reading and writing on `fd`. A torn last line
-// (no '\n': the writer died mid-append) is cut off with ftruncate, and
-// fsync'ed when `sync` is set. Then every complete line is read, because the
+// Reads the manifest open for reading and appending as `file`. A torn last line
+// (no '\n': the writer died mid-append) is cut off (truncate), and synced
+// when `sync` is set. Then every complete line is read, because the
 // stream stands at its HIGHEST sequence whatever the order of the lines (a
 // manifest written before sequences were enforced per stored stream may list
 // a lower sequence after a higher one). Complete lines that do not parse (a
 // crash with sync=none can leave zeros) are skipped. kStorageError on I/O
 // errors, or when no line of a non-empty manifest is a record. `path` is only
 // used in messages.
-Result<ManifestSummary> recover_manifest(int fd, std::string_view path, bool sync);
+Result<ManifestSummary> recover_manifest(File& file, std::string_view path, bool sync);
 
 // Calls `visit` with every record in the first `size` bytes of the manifest
-// on `fd`, in file order. kStorageError on I/O errors.
-Status scan_manifest(int fd, std::uint64_t size, std::string_view path,
+// `file`, in file order. kStorageError on I/O errors.
+Status scan_manifest(File& file, std::uint64_t size, std::string_view path,
                      const std::function<void(ManifestEntry&&)>& visit);
 
 }  // namespace framewire::storage

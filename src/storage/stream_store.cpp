@@ -1,8 +1,9 @@
-// StorageRoot, StreamStore and IncomingFrame (stream_store.hpp): the
-// receiver's durable write path. Every file operation is relative to a
-// directory descriptor opened with O_NOFOLLOW, so nothing planted under the
-// root can redirect a write outside it. A StreamStore is used by one thread at
-// a time; StorageRoot::open_stream by any number of threads at once.
+// StorageRoot (stream_store.hpp), its streams and frames: the file store's
+// durable write path, written once over a FileSystem. Every file operation is
+// relative to a Directory opened without following symlinks, so nothing
+// planted under the root can redirect a write outside it. A stream is used by
+// one thread at a time; StorageRoot::open_stream and read_frame by any number
+// of threads at once.
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 // (xxhash.h first: the static-linking state type must be visible everywhere.)
@@ -10,10 +11,6 @@
 #include "storage/stream_store.hpp"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,20 +22,18 @@
 #include "storage/manifest.hpp"
 #include "storage/safe_name.hpp"
 #include "storage/temp_files.hpp"
-#include "storage/unique_fd.hpp"
 
 namespace framewire::storage {
 namespace {
 
-constexpr int kDirOpenFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 constexpr int kTempCreateAttempts = 8;
 // Never a frame's sequence: next_sequence (one past the highest) must fit.
 constexpr std::uint64_t kNoSequence = ~std::uint64_t{0};
 
-// A directory descriptor shared by a store and its frames in flight, so that
-// a frame outliving its store can still remove its temporary file.
-struct Directory {
-  UniqueFd fd;
+// A stream's directory handle, shared by the stream and its frames in flight,
+// so that a frame outliving its stream can still remove its temporary file.
+struct SharedDir {
+  std::unique_ptr<Directory> dir;
   std::string path;  // for messages only; never used to reach the files
 };
 
@@ -70,29 +65,29 @@ std::uint64_t random_seed() {
          static_cast<std::uint64_t>(now_ns());
 }
 
-// Opens `segment` below `parent_fd` as a directory, creating it if missing.
+// Opens `segment` below `parent` as a directory, creating it if missing.
 // Refuses symlinks and non-directories. `created` is set when this call made
 // the directory.
-Result<UniqueFd> open_or_create_dir(int parent_fd, const char* segment, const std::string& path,
-                                    bool& created) {
+Result<std::unique_ptr<Directory>> open_or_create_dir(Directory& parent, const char* segment,
+                                                      const std::string& path, bool& created) {
   // Two attempts suffice for a create race (another thread's mkdirat wins,
   // ours sees EEXIST, the second openat finds its directory); a third covers
   // a directory removed by hand in between.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    UniqueFd fd(::openat(parent_fd, segment, kDirOpenFlags));
-    if (fd.valid()) return fd;
-    const int error = errno;
+    std::unique_ptr<Directory> dir;
+    const int error = parent.open_dir(segment, dir);
+    if (error == 0) return dir;
     if (error == ENOENT) {
-      if (::mkdirat(parent_fd, segment, 0755) == 0) {
+      if (const int made = parent.make_dir(segment); made == 0) {
         created = true;
-      } else if (errno != EEXIST) {
-        return errno_status("cannot create directory", path, errno);
+      } else if (made != EEXIST) {
+        return errno_status("cannot create directory", path, made);
       }
       continue;
     }
     if (error == ELOOP || error == ENOTDIR) {
-      struct stat st {};
-      if (::fstatat(parent_fd, segment, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+      EntryKind kind = EntryKind::kOther;
+      if (parent.kind_of(segment, kind) == 0 && kind == EntryKind::kSymlink) {
         return Status(ErrorCode::kStorageError,
                       path + " is a symlink; stream directories are never reached through one");
       }
@@ -106,74 +101,94 @@ Result<UniqueFd> open_or_create_dir(int parent_fd, const char* segment, const st
   return Status(ErrorCode::kStorageError, path + " disappeared repeatedly while being opened");
 }
 
+// Opens the existing directory ROOT/<name> for reading, creating nothing.
+// kBadStream when a segment is missing, kConflict when one is a symlink or
+// not a directory. Messages name the stream, not the receiver's folders.
+Result<std::unique_ptr<Directory>> open_existing_stream(Directory& root, std::string_view name) {
+  std::unique_ptr<Directory> current;
+  std::string segment;
+  std::size_t start = 0;
+  while (start < name.size()) {
+    std::size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    segment.assign(name.substr(start, end - start));
+    const std::string path(name.substr(0, end));
+    std::unique_ptr<Directory> next;
+    Directory& parent = current ? *current : root;
+    if (const int error = parent.open_dir(segment.c_str(), next); error != 0) {
+      if (error == ENOENT) return Status(ErrorCode::kBadStream, path + " is not stored");
+      if (error == ELOOP || error == ENOTDIR) {
+        return Status(ErrorCode::kConflict, path + " is not a stream directory");
+      }
+      return errno_status("cannot open directory", path, error);
+    }
+    current = std::move(next);
+    start = end + 1;
+  }
+  return current;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
-// IncomingFrame
+// A frame in flight: its temporary file and running hash.
 
-struct IncomingFrame::State {
+struct FileFrame final : IncomingFrame::Backend {
   // XXH3_state_t wants 64-byte alignment; it is first so that the padding
   // stays small.
   XXH3_state_t hash;
-  std::shared_ptr<const Directory> dir;
-  FrameRecord record;
+  std::shared_ptr<SharedDir> dir;
+  FrameRecord frame_record;
   std::uint64_t written = 0;
-  UniqueFd fd;
+  std::unique_ptr<File> file;
   TempName temp_name{};
   bool temp_on_disk = false;  // temp_name exists and is ours to remove
 
-  State() = default;
-  State(const State&) = delete;
-  State& operator=(const State&) = delete;
-  ~State() { discard_temp(); }
+  FileFrame() = default;
+  FileFrame(const FileFrame&) = delete;
+  FileFrame& operator=(const FileFrame&) = delete;
+  ~FileFrame() override { discard_temp(); }
 
   const char* temp() const { return temp_name.data(); }
 
   // Removes the temporary file; a frame that is not stored leaves nothing.
   void discard_temp() {
-    fd.reset();
+    file.reset();
     if (temp_on_disk) {
       // An unlink failure leaves an invisible ".fwtmp-*" that the next
       // StorageRoot::open sweeps away; there is nobody to report it to here.
-      ::unlinkat(dir->fd.get(), temp(), 0);
+      static_cast<void>(dir->dir->unlink(temp()));
       temp_on_disk = false;
     }
   }
+
+  const FrameRecord& record() const override { return frame_record; }
+
+  Status write(std::span<const std::uint8_t> bytes) override {
+    if (bytes.size() > frame_record.bytes - written) {
+      return {ErrorCode::kMalformed, "frame " + frame_record.file_name + " declared " +
+                                         std::to_string(frame_record.bytes) +
+                                         " bytes and more arrived"};
+    }
+    XXH3_64bits_update(&hash, bytes.data(), bytes.size());
+    if (const int error = file->write(bytes); error != 0) {
+      return errno_status("cannot write frame", join(dir->path, frame_record.file_name), error);
+    }
+    written += bytes.size();
+    return Status::ok();
+  }
 };
 
-IncomingFrame::IncomingFrame(std::unique_ptr<State> state) : state_(std::move(state)) {}
-IncomingFrame::IncomingFrame(IncomingFrame&&) noexcept = default;
-IncomingFrame& IncomingFrame::operator=(IncomingFrame&&) noexcept = default;
-IncomingFrame::~IncomingFrame() = default;
-
-const FrameRecord& IncomingFrame::record() const {
-  return state_->record;
-}
-
-Status IncomingFrame::write(std::span<const std::uint8_t> bytes) {
-  State& frame = *state_;
-  if (bytes.size() > frame.record.bytes - frame.written) {
-    return {ErrorCode::kMalformed, "frame " + frame.record.file_name + " declared " +
-                                       std::to_string(frame.record.bytes) +
-                                       " bytes and more arrived"};
-  }
-  XXH3_64bits_update(&frame.hash, bytes.data(), bytes.size());
-  if (const int error = write_all(frame.fd.get(), bytes); error != 0) {
-    return errno_status("cannot write frame", join(frame.dir->path, frame.record.file_name), error);
-  }
-  frame.written += bytes.size();
-  return Status::ok();
-}
-
 // ---------------------------------------------------------------------------
-// StreamStore
+// StreamStore: one stream of the file store. Its state and rules live in
+// StreamState; StreamStore is the StreamStorage face of it.
 
-struct StreamStore::State {
+struct StreamState {
   std::string name;
   std::string source_kind;
   SyncPolicy policy = SyncPolicy::kBatch;
-  std::shared_ptr<const Directory> dir;
-  UniqueFd manifest;
+  std::shared_ptr<SharedDir> dir;
+  std::unique_ptr<File> manifest;
   std::string manifest_path;
   std::uint64_t manifest_size = 0;
   std::uint64_t next_sequence = 0;
@@ -183,11 +198,10 @@ struct StreamStore::State {
   // from 0 again instead of resuming). Kept up to date by commit() once read.
   std::optional<std::unordered_map<std::uint64_t, ManifestEntry>> index;
   std::uint64_t random_state = 0;
-  std::vector<std::unique_ptr<IncomingFrame::State>> queue;
+  std::vector<std::unique_ptr<FileFrame>> queue;
   std::string lines;                  // manifest lines of one commit, reused
   std::vector<std::uint8_t> scratch;  // read buffer for hashing stored files
-  bool has_rename_noreplace = true;
-  Status poisoned;  // not ok once an fsync failed: no further work
+  Status poisoned;                    // not ok once an fsync failed: no further work
 
   std::string path_of(std::string_view file_name) const { return join(dir->path, file_name); }
 
@@ -197,8 +211,9 @@ struct StreamStore::State {
     return status;
   }
 
-  Status sync(int fd, std::string_view what) {
-    if (const int error = fsync_fd(fd); error != 0) {
+  template <typename Syncable>
+  Status sync(Syncable& target, std::string_view what) {
+    if (const int error = target.sync(); error != 0) {
       // Never retried: after a failed fsync the kernel may have dropped the
       // dirty pages and a second fsync could report success for lost data.
       return poison(errno_status("cannot fsync", what, error));
@@ -210,8 +225,7 @@ struct StreamStore::State {
   // when identical, kConflict when different or not a regular file.
   Status compare_with_stored(const FrameRecord& record) {
     const std::string path = path_of(record.file_name);
-    auto digest =
-        hash_file_at(dir->fd.get(), record.file_name.c_str(), path, record.bytes, scratch);
+    auto digest = hash_file_at(*dir->dir, record.file_name.c_str(), path, record.bytes, scratch);
     if (!digest) return digest.status();
     if (digest->hashed && digest->bytes == record.bytes && digest->xxh3 == record.checksum) {
       return Status::ok();
@@ -233,39 +247,22 @@ struct StreamStore::State {
 
   // Moves the frame's temporary file to its final name without ever
   // replacing an existing file. `status` is set for kConflict and kFailed.
-  Publish publish(IncomingFrame::State& frame, Status& status) {
-    const int dir_fd = dir->fd.get();
-    const char* final_name = frame.record.file_name.c_str();
-    int error = 0;
-    if (has_rename_noreplace) {
-      if (::renameat2(dir_fd, frame.temp(), dir_fd, final_name, RENAME_NOREPLACE) == 0) {
-        frame.temp_on_disk = false;
-        return Publish::kRenamed;
-      }
-      error = errno;
-      // Filesystems without RENAME_NOREPLACE: link+unlink never replaces
-      // either, at the cost of one more syscall.
-      if (error == EINVAL || error == ENOSYS) has_rename_noreplace = false;
-    }
-    if (!has_rename_noreplace) {
-      if (::linkat(dir_fd, frame.temp(), dir_fd, final_name, 0) == 0) {
-        // If this unlink fails the temporary name is a second link to the
-        // stored file, invisible to readers and swept at the next open.
-        ::unlinkat(dir_fd, frame.temp(), 0);
-        frame.temp_on_disk = false;
-        return Publish::kRenamed;
-      }
-      error = errno;
+  Publish publish(FileFrame& frame, Status& status) {
+    const int error =
+        dir->dir->rename_no_replace(frame.temp(), frame.frame_record.file_name.c_str());
+    if (error == 0) {
+      frame.temp_on_disk = false;
+      return Publish::kRenamed;
     }
     if (error != EEXIST) {
-      status =
-          errno_status("cannot rename a temporary file to", path_of(frame.record.file_name), error);
+      status = errno_status("cannot rename a temporary file to",
+                            path_of(frame.frame_record.file_name), error);
       return Publish::kFailed;
     }
     // The name was taken after begin_frame (the same file twice in one
     // group, or a writer outside framewire): settle it like finish_frame.
     frame.discard_temp();
-    status = compare_with_stored(frame.record);
+    status = compare_with_stored(frame.frame_record);
     if (status) return Publish::kAlreadyStored;
     return status.code() == ErrorCode::kConflict ? Publish::kConflict : Publish::kFailed;
   }
@@ -274,10 +271,10 @@ struct StreamStore::State {
     if (lines.empty()) return Status::ok();
     const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(lines.data()),
                                               lines.size());
-    if (const int error = write_all(manifest.get(), bytes); error != 0) {
+    if (const int error = manifest->write(bytes); error != 0) {
       // A partial append would glue the next line onto a torn one: cut it
       // back, and stop using this store either way (a reopen repairs).
-      static_cast<void>(::ftruncate(manifest.get(), static_cast<off_t>(manifest_size)));
+      static_cast<void>(manifest->truncate(manifest_size));
       return poison(errno_status("cannot append to", manifest_path, error));
     }
     manifest_size += lines.size();
@@ -289,7 +286,7 @@ struct StreamStore::State {
     if (!index) {
       std::unordered_map<std::uint64_t, ManifestEntry> entries;
       Status scanned =
-          scan_manifest(manifest.get(), manifest_size, manifest_path, [&](ManifestEntry&& entry) {
+          scan_manifest(*manifest, manifest_size, manifest_path, [&](ManifestEntry&& entry) {
             // The first line of a sequence is the one that counts.
             entries.try_emplace(entry.sequence, std::move(entry));
           });
@@ -336,7 +333,7 @@ struct StreamStore::State {
     return same;
   }
 
-  Result<CommitResult> commit() {
+  Result<CommitResult> commit_queue() {
     CommitResult result;
     result.stored.reserve(queue.size());
     lines.clear();
@@ -355,25 +352,26 @@ struct StreamStore::State {
       last = record.file_name;
     };
     for (auto& slot : queue) {
-      IncomingFrame::State& frame = *slot;
-      if (frame.record.sequence < next) {
+      FileFrame& frame = *slot;
+      FrameRecord& record = frame.frame_record;
+      if (record.sequence < next) {
         frame.discard_temp();
-        Status settled = settle_old_sequence(frame.record, group_start);
+        Status settled = settle_old_sequence(record, group_start);
         if (settled) {
-          result.stored.push_back(std::move(frame.record));
+          result.stored.push_back(std::move(record));
         } else if (settled.code() == ErrorCode::kStaleSequence) {
-          result.rejected.emplace_back(std::move(frame.record), std::move(settled));
+          result.rejected.emplace_back(std::move(record), std::move(settled));
         } else {
           return settled;
         }
         continue;
       }
       if (policy != SyncPolicy::kNone) {
-        if (Status status = sync(frame.fd.get(), path_of(frame.record.file_name)); !status) {
+        if (Status status = sync(*frame.file, path_of(record.file_name)); !status) {
           return status;
         }
       }
-      frame.fd.reset();
+      frame.file.reset();
       Status status;
       switch (publish(frame, status)) {
         case Publish::kRenamed:
@@ -384,27 +382,27 @@ struct StreamStore::State {
           // line, or the same file comes under a new sequence), so it gets
           // its line, and its rename may not have been synced either.
           renamed_any = true;
-          advance(frame.record);
+          advance(record);
           if (policy == SyncPolicy::kEach) {
-            if (Status synced = sync(dir->fd.get(), dir->path); !synced) return synced;
+            if (Status synced = sync(*dir->dir, dir->path); !synced) return synced;
             if (Status appended = append_lines(); !appended) return appended;
-            if (Status synced = sync(manifest.get(), manifest_path); !synced) return synced;
+            if (Status synced = sync(*manifest, manifest_path); !synced) return synced;
           }
-          result.stored.push_back(std::move(frame.record));
+          result.stored.push_back(std::move(record));
           break;
         case Publish::kConflict:
-          result.rejected.emplace_back(std::move(frame.record), std::move(status));
+          result.rejected.emplace_back(std::move(record), std::move(status));
           break;
         case Publish::kFailed:
           return status;
       }
     }
     if (policy == SyncPolicy::kBatch && renamed_any) {
-      if (Status synced = sync(dir->fd.get(), dir->path); !synced) return synced;
+      if (Status synced = sync(*dir->dir, dir->path); !synced) return synced;
     }
     if (Status appended = append_lines(); !appended) return appended;
     if (policy == SyncPolicy::kBatch && renamed_any) {
-      if (Status synced = sync(manifest.get(), manifest_path); !synced) return synced;
+      if (Status synced = sync(*manifest, manifest_path); !synced) return synced;
     }
     next_sequence = next;
     last_file_name = std::move(last);
@@ -412,12 +410,27 @@ struct StreamStore::State {
   }
 };
 
-StreamStore::StreamStore(std::unique_ptr<State> state) : state_(std::move(state)) {}
-StreamStore::~StreamStore() = default;
+class StreamStore final : public StreamStorage {
+ public:
+  Result<IncomingFrame> begin_frame(std::uint64_t sequence, std::string_view file_name,
+                                    std::uint64_t bytes, std::int64_t capture_time_ns) override;
+  Result<FinishOutcome> finish_frame(IncomingFrame incoming, std::uint64_t checksum) override;
+  Result<CommitResult> commit() override;
+  std::size_t queued() const override { return state_.queue.size(); }
+  std::uint64_t next_sequence() const override { return state_.next_sequence; }
+  const std::string& last_file_name() const override { return state_.last_file_name; }
+  Result<bool> is_stored(std::uint64_t sequence, std::string_view file_name,
+                         std::uint64_t checksum) override;
+  const std::string& name() const override { return state_.name; }
+
+ private:
+  friend class StorageRoot;
+  StreamState state_;
+};
 
 Result<IncomingFrame> StreamStore::begin_frame(std::uint64_t sequence, std::string_view file_name,
                                                std::uint64_t bytes, std::int64_t capture_time_ns) {
-  State& store = *state_;
+  StreamState& store = state_;
   if (!store.poisoned) return store.poisoned;
   if (sequence == kNoSequence) {
     return Status(ErrorCode::kBadSequence,
@@ -427,38 +440,44 @@ Result<IncomingFrame> StreamStore::begin_frame(std::uint64_t sequence, std::stri
   // traversal out even if a caller forgets.
   if (Status status = validate_file_name(file_name); !status) return status;
 
-  auto frame = std::make_unique<IncomingFrame::State>();
+  auto frame = std::make_unique<FileFrame>();
   XXH3_64bits_reset(&frame->hash);
   frame->dir = store.dir;
-  frame->record.sequence = sequence;
-  frame->record.file_name = file_name;
-  frame->record.bytes = bytes;
-  frame->record.source_kind = store.source_kind;
-  frame->record.capture_time_ns = capture_time_ns;
+  frame->frame_record.sequence = sequence;
+  frame->frame_record.file_name = file_name;
+  frame->frame_record.bytes = bytes;
+  frame->frame_record.source_kind = store.source_kind;
+  frame->frame_record.capture_time_ns = capture_time_ns;
 
-  const int dir_fd = store.dir->fd.get();
   // No stat of the final name first: a name that is taken is found by the
   // no-replace rename at commit time, and a lookup per frame is measurably
   // slow in a folder of thousands of frames.
+  int error = 0;
   for (int attempt = 0; attempt < kTempCreateAttempts; ++attempt) {
     frame->temp_name = make_temp_name(next_random(store.random_state));
-    frame->fd.reset(::openat(dir_fd, frame->temp(),
-                             O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (frame->fd.valid()) {
+    error = store.dir->dir->create_new(frame->temp(), frame->file);
+    if (error == 0) {
       frame->temp_on_disk = true;
       return IncomingFrame(std::move(frame));
     }
-    if (errno != EEXIST) break;
+    if (error != EEXIST) break;
   }
-  return errno_status("cannot create a temporary file in", store.dir->path, errno);
+  return errno_status("cannot create a temporary file in", store.dir->path, error);
 }
 
 Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uint64_t checksum) {
-  State& store = *state_;
-  std::unique_ptr<IncomingFrame::State> frame = std::move(incoming.state_);
-  if (!frame) return Status(ErrorCode::kInternal, "finish_frame got a moved-from frame");
+  StreamState& store = state_;
+  std::unique_ptr<IncomingFrame::Backend> backend = incoming.release();
+  if (!backend) return Status(ErrorCode::kInternal, "finish_frame got a moved-from frame");
+  // Only this store's begin_frame makes frames for it; anything else is a
+  // caller mixing up its streams.
+  auto* raw = dynamic_cast<FileFrame*>(backend.get());
+  if (raw == nullptr || raw->dir != store.dir) {
+    return Status(ErrorCode::kInternal, "finish_frame got a frame of another stream");
+  }
+  std::unique_ptr<FileFrame> frame(static_cast<FileFrame*>(backend.release()));
   if (!store.poisoned) return store.poisoned;
-  FrameRecord& record = frame->record;
+  FrameRecord& record = frame->frame_record;
   record.receive_time_ns = now_ns();
   if (frame->written != record.bytes) {
     return Status(ErrorCode::kMalformed, "frame " + record.file_name + " ended after " +
@@ -476,30 +495,39 @@ Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uin
   return FinishOutcome::kQueued;
 }
 
-Result<StreamStore::CommitResult> StreamStore::commit() {
-  State& store = *state_;
+Result<CommitResult> StreamStore::commit() {
+  StreamState& store = state_;
   if (!store.poisoned) {
     store.queue.clear();
     return store.poisoned;
   }
-  auto result = store.commit();
+  auto result = store.commit_queue();
   // Whatever was not renamed (all of it on success) is dropped here; the
   // frame destructors remove leftover temporary files.
   store.queue.clear();
   return result;
 }
 
-std::size_t StreamStore::queued() const {
-  return state_->queue.size();
-}
-std::uint64_t StreamStore::next_sequence() const {
-  return state_->next_sequence;
-}
-const std::string& StreamStore::last_file_name() const {
-  return state_->last_file_name;
-}
-const std::string& StreamStore::name() const {
-  return state_->name;
+Result<bool> StreamStore::is_stored(std::uint64_t sequence, std::string_view file_name,
+                                    std::uint64_t checksum) {
+  StreamState& store = state_;
+  if (!store.poisoned) return store.poisoned;
+  if (Status status = validate_file_name(file_name); !status) return status;
+  if (sequence >= store.next_sequence) return false;
+  auto entries = store.manifest_index();
+  if (!entries) return entries.status();
+  const auto found = (*entries)->find(sequence);
+  if (found == (*entries)->end() || found->second.file_name != file_name) return false;
+  if (found->second.checksum) return *found->second.checksum == checksum;
+  // A line without a checksum (not written by framewire): the file decides,
+  // whatever its size.
+  auto digest = hash_file_at(*store.dir->dir, found->second.file_name.c_str(),
+                             store.path_of(file_name), kAnySize, store.scratch);
+  if (!digest) {
+    if (digest.status().code() == ErrorCode::kConflict) return false;
+    return digest.status();
+  }
+  return digest->hashed && digest->xxh3 == checksum;
 }
 
 // ---------------------------------------------------------------------------
@@ -508,48 +536,40 @@ const std::string& StreamStore::name() const {
 struct StorageRoot::State {
   std::string path;
   SyncPolicy policy = SyncPolicy::kBatch;
-  UniqueFd fd;
+  FileSystem* fs = nullptr;
+  std::unique_ptr<Directory> dir;
 };
 
 StorageRoot::StorageRoot(std::unique_ptr<State> state) : state_(std::move(state)) {}
 StorageRoot::~StorageRoot() = default;
 
-Result<std::unique_ptr<StorageRoot>> StorageRoot::open(const std::string& path, SyncPolicy policy) {
+Result<std::unique_ptr<StorageRoot>> StorageRoot::open(const std::string& path, SyncPolicy policy,
+                                                       FileSystem& fs) {
   if (path.empty()) return Status(ErrorCode::kStorageError, "the storage root path is empty");
-  // mkdir -p for the root itself. The operator chose this path, so it is
-  // resolved normally (symlinks included); O_NOFOLLOW applies below it.
-  for (std::size_t slash = path.find('/', 1); slash != std::string::npos;
-       slash = path.find('/', slash + 1)) {
-    const std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
-      return errno_status("cannot create directory", prefix, errno);
-    }
-  }
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
-    return errno_status("cannot create directory", path, errno);
-  }
   auto state = std::make_unique<State>();
   state->path = path;
   while (state->path.size() > 1 && state->path.back() == '/') state->path.pop_back();
   state->policy = policy;
-  state->fd.reset(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!state->fd.valid()) return errno_status("cannot open storage root", path, errno);
-  if (Status status = remove_temp_leftovers(state->fd.get(), state->path); !status) {
-    return status;
+  state->fs = &fs;
+  // The operator chose this path, so it is resolved normally (symlinks
+  // included); nothing below it is.
+  std::string failed_at;
+  if (const int error = fs.open_root(path, state->dir, failed_at); error != 0) {
+    return errno_status("cannot open storage root", failed_at, error);
   }
+  if (Status status = remove_temp_leftovers(*state->dir, state->path); !status) return status;
   return std::unique_ptr<StorageRoot>(new StorageRoot(std::move(state)));
 }
 
-Result<std::unique_ptr<StreamStore>> StorageRoot::open_stream(std::string_view name,
-                                                              std::string_view source_kind) {
+Result<std::unique_ptr<StreamStorage>> StorageRoot::open_stream(std::string_view name,
+                                                                std::string_view source_kind) {
   if (Status status = validate_stream_name(name); !status) return status;
   if (Status status = validate_source_kind(source_kind); !status) return status;
   const bool sync = state_->policy != SyncPolicy::kNone;
 
-  auto dir = std::make_shared<Directory>();
+  auto dir = std::make_shared<SharedDir>();
   dir->path = state_->path;
-  int parent_fd = state_->fd.get();
-  UniqueFd current;
+  std::unique_ptr<Directory> current;
   std::string segment;
   std::size_t start = 0;
   while (start < name.size()) {
@@ -558,56 +578,71 @@ Result<std::unique_ptr<StreamStore>> StorageRoot::open_stream(std::string_view n
     segment.assign(name.substr(start, end - start));
     dir->path += '/';
     dir->path += segment;
+    Directory& parent = current ? *current : *state_->dir;
     bool created = false;
-    auto opened = open_or_create_dir(parent_fd, segment.c_str(), dir->path, created);
+    auto opened = open_or_create_dir(parent, segment.c_str(), dir->path, created);
     if (!opened) return opened.status();
     // A new directory's entry lives in its parent: sync the parent so the
     // stream's directory survives a crash along with the frames in it.
     if (created && sync) {
-      if (const int error = fsync_fd(parent_fd); error != 0) {
+      if (const int error = parent.sync(); error != 0) {
         return errno_status("cannot fsync the parent of", dir->path, error);
       }
     }
     current = std::move(*opened);
-    parent_fd = current.get();
     start = end + 1;
   }
-  dir->fd = std::move(current);
+  dir->dir = std::move(current);
 
-  auto state = std::make_unique<StreamStore::State>();
-  state->name = name;
-  state->source_kind = source_kind;
-  state->policy = state_->policy;
-  state->manifest_path = join(dir->path, kManifestFileName);
-  // Opened for reading too: recovery reads the tail. O_APPEND makes every
-  // write land at the end regardless of the reads' offsets.
-  state->manifest.reset(::openat(dir->fd.get(), std::string(kManifestFileName).c_str(),
-                                 O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
-  if (!state->manifest.valid()) {
-    const int error = errno;
+  auto store = std::unique_ptr<StreamStore>(new StreamStore());
+  StreamState& state = store->state_;
+  state.name = name;
+  state.source_kind = source_kind;
+  state.policy = state_->policy;
+  state.manifest_path = join(dir->path, kManifestFileName);
+  if (const int error =
+          dir->dir->open_append(std::string(kManifestFileName).c_str(), state.manifest);
+      error != 0) {
     if (error == ELOOP) {
       return Status(ErrorCode::kStorageError,
-                    state->manifest_path + " is a symlink; refusing to follow it");
+                    state.manifest_path + " is a symlink; refusing to follow it");
     }
-    return errno_status("cannot open", state->manifest_path, error);
+    return errno_status("cannot open", state.manifest_path, error);
   }
-  struct stat st {};
-  if (::fstat(state->manifest.get(), &st) != 0) {
-    return errno_status("cannot stat", state->manifest_path, errno);
+  std::uint64_t size = 0;
+  EntryKind kind = EntryKind::kOther;
+  if (const int error = state.manifest->stat(size, kind); error != 0) {
+    return errno_status("cannot stat", state.manifest_path, error);
   }
-  if (!S_ISREG(st.st_mode)) {
-    return Status(ErrorCode::kStorageError, state->manifest_path + " is not a regular file");
+  if (kind != EntryKind::kRegular) {
+    return Status(ErrorCode::kStorageError, state.manifest_path + " is not a regular file");
   }
-  auto summary = recover_manifest(state->manifest.get(), state->manifest_path, sync);
+  auto summary = recover_manifest(*state.manifest, state.manifest_path, sync);
   if (!summary) return summary.status();
-  state->manifest_size = summary->size;
+  state.manifest_size = summary->size;
   if (summary->highest) {
-    state->next_sequence = summary->highest->sequence + 1;
-    state->last_file_name = std::move(summary->highest->file_name);
+    state.next_sequence = summary->highest->sequence + 1;
+    state.last_file_name = std::move(summary->highest->file_name);
   }
-  state->dir = std::move(dir);
-  state->random_state = random_seed();
-  return std::unique_ptr<StreamStore>(new StreamStore(std::move(state)));
+  state.dir = std::move(dir);
+  state.random_state = random_seed();
+  return std::unique_ptr<StreamStorage>(std::move(store));
+}
+
+Result<std::vector<std::uint8_t>> StorageRoot::read_frame(std::string_view stream,
+                                                          std::string_view file_name,
+                                                          std::uint64_t max_bytes) {
+  if (Status status = validate_stream_name(stream); !status) return status;
+  if (Status status = validate_file_name(file_name); !status) return status;
+  auto dir = open_existing_stream(*state_->dir, stream);
+  if (!dir) return dir.status();
+  const std::string name(file_name);
+  // Messages name the frame stream-relative: a reader has no business
+  // learning the receiver's folder layout.
+  std::string shown(stream);
+  shown += '/';
+  shown += name;
+  return read_file_at(**dir, name.c_str(), shown, max_bytes);
 }
 
 const std::string& StorageRoot::path() const {

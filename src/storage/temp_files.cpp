@@ -1,94 +1,57 @@
 // Temporary file names and the startup sweep (temp_files.hpp).
 #include "storage/temp_files.hpp"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <vector>
 
 #include "storage/file_io.hpp"
-#include "storage/unique_fd.hpp"
 
 namespace framewire::storage {
 namespace {
 
 // Streams are at most 16 segments deep; anything deeper was not made by us,
-// and bounding the depth bounds the descriptors the sweep holds open.
+// and bounding the depth bounds the directories the sweep holds open.
 constexpr int kMaxSweepDepth = 32;
 
-enum class EntryKind { kRegular, kDirectory, kOther, kGone };
-
-EntryKind kind_of(int dir_fd, const dirent& entry) {
-  switch (entry.d_type) {
-    case DT_REG:
-      return EntryKind::kRegular;
-    case DT_DIR:
-      return EntryKind::kDirectory;
-    case DT_UNKNOWN:
-      break;  // some filesystems do not fill d_type
-    default:
-      return EntryKind::kOther;
-  }
-  struct stat st {};
-  if (::fstatat(dir_fd, entry.d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) return EntryKind::kGone;
-  if (S_ISREG(st.st_mode)) return EntryKind::kRegular;
-  if (S_ISDIR(st.st_mode)) return EntryKind::kDirectory;
-  return EntryKind::kOther;
-}
-
-struct DirCloser {
-  void operator()(DIR* dir) const { ::closedir(dir); }
-};
-
-// `fd` is consumed (fdopendir takes it over).
-Status sweep(UniqueFd fd, const std::string& path, int depth) {
-  DIR* raw = ::fdopendir(fd.get());
-  if (raw == nullptr) return errno_status("cannot list", path, errno);
-  static_cast<void>(fd.release());
-  const std::unique_ptr<DIR, DirCloser> dir(raw);
-  const int dir_fd = ::dirfd(raw);
-  for (;;) {
-    errno = 0;
-    const dirent* entry = ::readdir(raw);
-    if (entry == nullptr) {
-      if (errno != 0) return errno_status("cannot list", path, errno);
-      return Status::ok();
-    }
-    const std::string_view name(entry->d_name);
-    if (name == "." || name == "..") continue;
+Status sweep(Directory& dir, const std::string& path, int depth) {
+  Status failed;
+  std::vector<std::string> children;  // subdirectories, visited after the listing
+  const int listed = dir.list([&](const char* entry_name, EntryKind kind) {
+    if (!failed) return;
+    const std::string_view name(entry_name);
     const bool is_temp = name.starts_with(kTempPrefix);
     // Regular files that are not ours are the common case (stored frames):
-    // decide those from d_type alone, without a stat per frame.
-    if (!is_temp && entry->d_type == DT_REG) continue;
-    const EntryKind kind = kind_of(dir_fd, *entry);
+    // decide those from the listing alone, without a stat per frame.
+    if (!is_temp && kind == EntryKind::kRegular) return;
+    if (kind == EntryKind::kUnknown && dir.kind_of(entry_name, kind) != 0) return;  // gone
     if (is_temp && kind == EntryKind::kRegular) {
-      if (::unlinkat(dir_fd, entry->d_name, 0) != 0) {
-        const int error = errno;
-        if (error != ENOENT) {
-          return errno_status("cannot remove leftover", path + "/" + entry->d_name, error);
-        }
+      if (const int error = dir.unlink(entry_name); error != 0 && error != ENOENT) {
+        failed = errno_status("cannot remove leftover", path + "/" + entry_name, error);
       }
-      continue;
+      return;
     }
-    if (kind != EntryKind::kDirectory || depth >= kMaxSweepDepth) continue;
-    UniqueFd child(
-        ::openat(dir_fd, entry->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    const std::string child_path = path + "/" + entry->d_name;
-    if (!child.valid()) {
-      const int error = errno;
-      // Unreadable (lost+found), or replaced since readdir: not ours to sweep.
+    if (kind == EntryKind::kDirectory && depth < kMaxSweepDepth) children.emplace_back(name);
+  });
+  if (!failed) return failed;
+  if (listed != 0) return errno_status("cannot list", path, listed);
+  for (const std::string& name : children) {
+    std::string child_path = path;
+    child_path += '/';
+    child_path += name;
+    std::unique_ptr<Directory> child;
+    if (const int error = dir.open_dir(name.c_str(), child); error != 0) {
+      // Unreadable (lost+found), or replaced since the listing: not ours.
       if (error == EACCES || error == EPERM || error == ENOENT || error == ELOOP ||
           error == ENOTDIR) {
         continue;
       }
       return errno_status("cannot open", child_path, error);
     }
-    if (Status status = sweep(std::move(child), child_path, depth + 1); !status) return status;
+    if (Status status = sweep(*child, child_path, depth + 1); !status) return status;
   }
+  return Status::ok();
 }
 
 }  // namespace
@@ -104,11 +67,8 @@ TempName make_temp_name(std::uint64_t random) {
   return name;
 }
 
-Status remove_temp_leftovers(int root_fd, const std::string& root_path) {
-  // A fresh descriptor, because fdopendir takes over the one it is given.
-  UniqueFd fd(::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return errno_status("cannot open", root_path, errno);
-  return sweep(std::move(fd), root_path, 0);
+Status remove_temp_leftovers(Directory& root, const std::string& root_path) {
+  return sweep(root, root_path, 0);
 }
 
 }  // namespace framewire::storage

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "framewire/status.hpp"
+#include "storage/file_system.hpp"
 
 namespace framewire::storage {
 
@@ -21,10 +22,10 @@ using TempName = std::array<char, kTempPrefix.size() + 16 + 1>;
 
 TempName make_temp_name(std::uint64_t random);
 
-// Removes every regular file named ".fwtmp-*" below the directory `root_fd`
+// Removes every regular file named ".fwtmp-*" below the directory `root`
 // (which stays open and owned by the caller). Never follows symlinks;
 // directories it may not read (e.g. a mount point's lost+found) are skipped.
 // kStorageError on other errors; `root_path` is only used in messages.
-Status remove_temp_leftovers(int root_fd, const std::string& root_path);
+Status remove_temp_leftovers(Directory& root, const std::string& root_path);
 
 }  // namespace framewire::storage

@@ -552,9 +552,11 @@ void HttpServer::Impl::handle_request(const std::shared_ptr<HttpSession>& sessio
     asio::post(io, [session = std::move(session), content_type = content_type_for(frame.file_name),
                     bytes] {
       if (!*bytes) {
-        // Gone between the event and the read (removed by hand), or unreadable.
-        return session->send_text(http::status::not_found, "text/plain",
-                                  bytes->status().to_string() + "\n");
+        // kBadStream: gone between the event and the read (removed by hand).
+        const auto status = bytes->status().code() == ErrorCode::kBadStream
+                                ? http::status::not_found
+                                : http::status::internal_server_error;
+        return session->send_text(status, "text/plain", bytes->status().to_string() + "\n");
       }
       session->send_bytes(content_type, std::move(*bytes).value());
     });

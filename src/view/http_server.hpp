@@ -43,8 +43,9 @@ struct HttpOptions {
 struct Sources {
   observe::ReceiverMetrics* metrics = nullptr;
   LiveFeed* feed = nullptr;
-  // The stored bytes of ROOT/<stream>/<file_name>; called on the preview
-  // worker thread, never the HTTP thread. kNotFound when there is no such file.
+  // The stored bytes of frame <file_name> of <stream> (storage::Storage::
+  // read_frame); called on the preview worker thread, never the HTTP thread.
+  // kBadStream when there is no such frame (404), anything else is a 500.
   std::function<Result<std::vector<std::uint8_t>>(std::string_view stream,
                                                   std::string_view file_name)>
       read_frame;

@@ -109,6 +109,8 @@ Result<DecodedImage> decode_jpeg(std::span<const std::uint8_t> jpeg, const Decod
 
 // libpng would accept 1,000,000 pixels a side; no camera frame comes near this.
 constexpr png_uint_32 kMaxPngSide = 1U << 16;
+// zlib's FAQ: deflate's best case is 1032:1 (a long run of one byte); rounded up.
+constexpr std::uint64_t kMaxDeflateRatio = 1040;
 
 struct PngInput {
   std::span<const std::uint8_t> data;
@@ -185,6 +187,17 @@ bool read_png(PngInput* input, std::uint64_t max_pixels, const PngOutput& output
     std::snprintf(input->message, sizeof(input->message),
                   "declares %ux%u pixels, above the cap of %llu", static_cast<unsigned>(width),
                   static_cast<unsigned>(height), static_cast<unsigned long long>(max_pixels));
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
+  // Deflate cannot compress better than 1032:1, so a file too small to hold the rows it
+  // declares is refused here rather than after allocating (and zero-filling) them: a forged
+  // 100-byte header would otherwise cost up to 128 MB per request.
+  const std::uint64_t raw_bytes = std::uint64_t{height} * (png_get_rowbytes(png, info) + 1);
+  if (raw_bytes > kMaxDeflateRatio * input->data.size()) {
+    std::snprintf(input->message, sizeof(input->message),
+                  "declares %ux%u pixels, more than its %zu bytes can hold",
+                  static_cast<unsigned>(width), static_cast<unsigned>(height), input->data.size());
     png_destroy_read_struct(&png, &info, nullptr);
     return false;
   }

@@ -50,7 +50,8 @@ struct DecodedImage {
 //   grey 1/2/4/8-bit -> kGray8, grey 16-bit -> kGray16, grey+alpha -> the grey (alpha dropped),
 //   palette -> kRgb8, RGB/RGBA 8 or 16-bit -> kRgb8 (alpha dropped, 16 bits cut to 8).
 // Errors (never throws): kMalformed when the bytes are neither JPEG nor PNG, fail to decode, are
-// truncated, declare more than request.max_pixels, or are a JPEG kind we do not convert (CMYK).
+// truncated, declare more than request.max_pixels (or, for a PNG, more pixels than its bytes could
+// hold at deflate's best ratio, 1032:1), or are a JPEG kind we do not convert (CMYK).
 Result<DecodedImage> decode_image(std::span<const std::uint8_t> stored,
                                   const DecodeRequest& request = {});
 

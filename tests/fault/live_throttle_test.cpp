@@ -12,9 +12,9 @@
 // Pattern frames are recognised by their bytes: frame n of testsrc is always
 // the same pixels (its number is drawn into it), and the same pixels always
 // the same JPEG, so a reference capture sent without a limit (stream "ref",
-// frame n stored as sequence n) maps each frame's XXH3 to its number. Stored
-// names cannot say it: the sender names captured frames by their sequence on
-// the wire, which skips nothing when frames are dropped.
+// frame n stored as sequence n) maps each frame's XXH3 to its number. (The
+// sequence on the wire skips one number per dropped frame, so the receiver
+// sees each drop as a gap; the pattern's own number is checked from the bytes.)
 // The stream's bitrate is measured from the reference capture, so the limit
 // stays below it whatever the JPEG encoder makes of the pattern. Real
 // sockets on 127.0.0.1, real processes (FRAMEWIRE_BINARY).
@@ -224,10 +224,18 @@ TEST_F(LiveThrottle, LiveOverASlowLinkDropsFramesAndKeepsLatencyBounded) {
 
   const auto numbers = expect_stored_in_order_and_complete("live");
   EXPECT_EQ(numbers.size(), frames);
-  // Drops leave gaps in the pattern's numbers (the stored names have none).
+  // Drops leave gaps in the pattern's numbers...
   if (!numbers.empty()) {
     EXPECT_GT(numbers.back() - numbers.front() + 1, numbers.size());
   }
+  // ...and in the sequences: each dropped frame left its number unused (and
+  // each drop is followed by a stored frame), so the receiver's gaps add up
+  // to the sender's drops.
+  std::string error;
+  const auto lines = read_manifest(stored("live") + "/" + kManifestName, &error);
+  ASSERT_FALSE(lines.empty()) << error;
+  EXPECT_EQ(lines.front().seq, 0U);
+  EXPECT_EQ(lines.back().seq + 1 - lines.size(), dropped);
 }
 
 TEST_F(LiveThrottle, ArchiveOverASlowLinkStoresEveryFrameByteIdentical) {

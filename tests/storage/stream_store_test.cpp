@@ -103,14 +103,14 @@ class StreamStoreTest : public ::testing::Test {
     return std::move(root).value();
   }
 
-  std::unique_ptr<StreamStore> open_stream(StorageRoot& root, std::string_view name = "cam") {
+  std::unique_ptr<StreamStorage> open_stream(StorageRoot& root, std::string_view name = "cam") {
     auto store = root.open_stream(name, "visible");
     EXPECT_TRUE(store) << store.status().to_string();
     return std::move(store).value();
   }
 
   // Streams `bytes` into a frame in `chunk`-sized writes and finishes it.
-  static Result<FinishOutcome> send(StreamStore& store, std::uint64_t seq, std::string_view name,
+  static Result<FinishOutcome> send(StreamStorage& store, std::uint64_t seq, std::string_view name,
                                     const Bytes& bytes, std::size_t chunk = 3000,
                                     std::int64_t capture_time_ns = 0) {
     auto frame = store.begin_frame(seq, name, bytes.size(), capture_time_ns);

@@ -32,7 +32,7 @@ struct SessionRig {
       : root_path(dir / "root") {
     auto opened = storage::StorageRoot::open(root_path, policy);
     if (opened) root = std::move(opened).value();
-    context = net::SessionContext{.root = root.get(), .registry = &registry, .limits = limits};
+    context = net::SessionContext{.storage = root.get(), .registry = &registry, .limits = limits};
   }
 
   bool ok() const { return root != nullptr; }

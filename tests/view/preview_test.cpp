@@ -336,7 +336,7 @@ TEST(ToneMap, UniformAndNearlyUniformFrames) {
 
 // ---- PNG layouts -------------------------------------------------------------------------
 
-TEST(Decode, PngLayoutsBecomeGreyRgbOrGrey16) {
+TEST(PreviewDecode, PngLayoutsBecomeGreyRgbOrGrey16) {
   constexpr int kWidth = 8;
   constexpr int kHeight = 4;
   // grey + alpha: the grey is kept, the alpha dropped.
@@ -395,7 +395,7 @@ void expect_malformed(const Bytes& stored, const std::string& what) {
       << what << ": " << preview.status().to_string();
 }
 
-TEST(Malformed, NotAnImage) {
+TEST(PreviewMalformed, NotAnImage) {
   expect_malformed({}, "empty");
   expect_malformed({0xFF}, "one byte");
   expect_malformed({0xFF, 0xD8}, "bare SOI");
@@ -419,7 +419,7 @@ TEST(Malformed, NotAnImage) {
   }
 }
 
-TEST(Malformed, EveryTruncation) {
+TEST(PreviewMalformed, EveryTruncation) {
   const Bytes png = png_of(ramp16(24, 16, 0, 65535));
   for (std::size_t length = 0; length < png.size(); ++length) {
     expect_malformed(Bytes(png.begin(), png.begin() + static_cast<long>(length)),
@@ -462,13 +462,14 @@ Bytes jpeg_declaring(Bytes jpeg, std::uint16_t width, std::uint16_t height) {
   return jpeg;
 }
 
-TEST(Malformed, HugeDeclaredSizesAreRefusedBeforeDecoding) {
+TEST(PreviewMalformed, HugeDeclaredSizesAreRefusedBeforeDecoding) {
   const Bytes png = png_of(ramp16(24, 16, 0, 65535));
   ASSERT_TRUE(make_preview(png_declaring(png, 24, 16), {}).is_ok());  // the rewrite itself is sound
   expect_malformed(png_declaring(png, 60000, 60000), "png 60000x60000");
   expect_malformed(png_declaring(png, 0x7FFFFFFF, 0x7FFFFFFF), "png 2^31-1 square");
   expect_malformed(png_declaring(png, 9000, 8000), "png 72 Mpixel");
   expect_malformed(png_declaring(png, 4000, 4000), "png 16 Mpixel, data for 384 pixels");
+  expect_malformed(png_declaring(png, 48, 32), "png 1536 pixels, data for 384");
 
   const Bytes jpeg = jpeg_of(colour_bars(48, 32));
   ASSERT_TRUE(make_preview(jpeg_declaring(jpeg, 48, 32), {}).is_ok());
@@ -477,9 +478,16 @@ TEST(Malformed, HugeDeclaredSizesAreRefusedBeforeDecoding) {
   expect_malformed(jpeg_declaring(jpeg, 4000, 4000), "jpeg 16 Mpixel, data for 1536 pixels");
   expect_malformed(jpeg_declaring(jpeg, 0, 32), "jpeg zero width");
 
-  const Result<Bytes> refused = make_preview(png_declaring(png, 60000, 60000), {});
-  EXPECT_NE(refused.status().message().find("cap"), std::string::npos)
-      << refused.status().to_string();
+  // Refused for the right reasons: the cap, and (for a PNG) the bytes that cannot hold them.
+  const Result<Bytes> above_cap = make_preview(png_declaring(png, 60000, 60000), {});
+  EXPECT_NE(above_cap.status().message().find("above the cap"), std::string::npos)
+      << above_cap.status().to_string();
+  const Result<Bytes> too_few_bytes = make_preview(png_declaring(png, 4000, 4000), {});
+  EXPECT_NE(too_few_bytes.status().message().find("can hold"), std::string::npos)
+      << too_few_bytes.status().to_string();
+  const Result<Bytes> jpeg_above_cap = make_preview(jpeg_declaring(jpeg, 9000, 8000), {});
+  EXPECT_NE(jpeg_above_cap.status().message().find("above the cap"), std::string::npos)
+      << jpeg_above_cap.status().to_string();
 }
 
 TEST(Preview, BadOptionsAreRefused) {
