@@ -318,8 +318,7 @@ Status ReceiverSession::commit_and_acknowledge(protocol::ByteBuffer& out) {
   return Status::ok();
 }
 
-void ReceiverSession::tell_stored(Stream& stream,
-                                  const storage::StreamStore::CommitResult& committed,
+void ReceiverSession::tell_stored(Stream& stream, const storage::CommitResult& committed,
                                   std::uint64_t next_before) {
   if (!context_.observer) return;
   const std::int64_t now_ns = realtime_ns();

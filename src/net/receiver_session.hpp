@@ -126,7 +126,7 @@ class ReceiverSession {
     if (context_.observer) context_.observer->on_event(event);
   }
   // Tells the observer of a group commit's frames.
-  void tell_stored(Stream& stream, const storage::StreamStore::CommitResult& committed,
+  void tell_stored(Stream& stream, const storage::CommitResult& committed,
                    std::uint64_t next_before);
 
   SessionContext& context_;
