@@ -94,17 +94,20 @@ done
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | fw_median; }
 base=$(median "${mbps[none]}")
 echo
-echo "$visible visible (RGB PNG) + $infrared infrared (16-bit PNG) frames, ${in_mb} MB, $runs runs, medians"
+echo "$visible visible (RGB PNG) + $infrared infrared (16-bit PNG) frames, ${in_mb} MB, $runs runs," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo
-echo "| receiver | MB/s | vs no --http | peak RSS MiB |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| receiver | MB/s (median) | vs no --http | MB/s min-max | peak RSS MiB |"
+echo "| --- | ---: | ---: | ---: | ---: |"
 for mode in none http stalled; do
   m=$(median "${mbps[$mode]}")
   label=$mode
   [[ $mode == none ]] && label="no --http"
   [[ $mode == http ]] && label="--http, no client"
   [[ $mode == stalled ]] && label="--http, stalled /live client + 100 idle HTTP clients"
-  printf '| %s | %s | %s | %s |\n' "$label" "$m" \
+  printf '| %s | %.0f | %s | %s | %s |\n' "$label" "$m" \
     "$(awk -v a="$m" -v b="$base" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')" \
+    "$(tr ' ' '\n' <<<"${mbps[$mode]}" | grep -v '^$' | sort -g |
+      awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f-%.0f", lo, hi }')" \
     "$(median "${rss[$mode]}")"
 done
