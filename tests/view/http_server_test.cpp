@@ -1,7 +1,7 @@
 // HttpServer on its own, over real loopback sockets: the loopback rule, the
-// client cap, the keep-alive idle timeout, /streams/NAME/latest through read_frame (bytes as read,
-// the Content-Type, 404 when the read fails or nothing was stored), and stop() with clients still
-// connected.
+// client cap, the keep-alive idle timeout, /streams/NAME/latest through
+// read_frame (bytes as read, the Content-Type; 404 when nothing was stored or
+// the frame is gone, 500 on an I/O error), and stop() with clients connected.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -131,8 +131,9 @@ TEST(HttpServer, LatestIsTheNewestFrameAsReadFromStorage) {
       .read_frame = [&reads](std::string_view stream,
                              std::string_view file) -> Result<std::vector<std::uint8_t>> {
         reads.push_back(std::string(stream) + "/" + std::string(file));
-        if (file == "000002.jpg") {
-          return Status(ErrorCode::kStorageError, "cannot open it");
+        if (file == "000002.jpg") return Status(ErrorCode::kBadStream, "no such frame");
+        if (file == "000003.jpg") {
+          return Status(ErrorCode::kStorageError, "cannot read it");
         }
         return std::vector<std::uint8_t>{0xFF, 0xD8, 0x00, 0x01, 0xFF, 0xD9};
       }};
@@ -150,10 +151,14 @@ TEST(HttpServer, LatestIsTheNewestFrameAsReadFromStorage) {
 
   feed.on_event(observe::FrameStored{
       .stream = "rig1/visible", .file_name = "000002.jpg", .sequence = 2, .bytes = 6});
+  // Gone since it was stored: 404; an I/O error: 500.
   EXPECT_TRUE(get(address, "/streams/rig1/visible/latest").starts_with("HTTP/1.1 404"));
+  feed.on_event(observe::FrameStored{
+      .stream = "rig1/visible", .file_name = "000003.jpg", .sequence = 3, .bytes = 6});
+  EXPECT_TRUE(get(address, "/streams/rig1/visible/latest").starts_with("HTTP/1.1 500"));
   (*server)->stop();
-  EXPECT_EQ(reads,
-            (std::vector<std::string>{"rig1/visible/000001.jpg", "rig1/visible/000002.jpg"}));
+  EXPECT_EQ(reads, (std::vector<std::string>{"rig1/visible/000001.jpg", "rig1/visible/000002.jpg",
+                                             "rig1/visible/000003.jpg"}));
 }
 
 TEST(HttpServer, StopsWithClientsConnected) {
