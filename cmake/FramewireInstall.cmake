@@ -3,7 +3,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_observe framewire_net framewire_capture framewire_live framewire_cli
+install(TARGETS framewire framewire_core framewire_protocol framewire_storage framewire_source framewire_observe framewire_view framewire_net framewire_capture framewire_live framewire_cli
         EXPORT framewireTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -19,7 +19,7 @@ file(WRITE ${CMAKE_CURRENT_BINARY_DIR}/framewireConfig.cmake
      "find_dependency(nlohmann_json)\nfind_dependency(OpenSSL 3)\n"
      # imported targets from pkg-config and of framewire_capture, recreated the way the
      # top-level and src/ CMakeLists.txt make them
-     "find_dependency(PNG)\nfind_dependency(PkgConfig)\n"
+     "find_dependency(Boost 1.74)\nfind_dependency(PNG)\nfind_dependency(PkgConfig)\n"
      "pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)\n"
      "pkg_check_modules(TURBOJPEG REQUIRED IMPORTED_TARGET libturbojpeg)\n"
      "pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale "

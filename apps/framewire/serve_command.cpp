@@ -124,6 +124,13 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
                    "CA (PEM) that must have signed every client certificate")
       ->check(CLI::ExistingFile);
   serve->add_flag("--insecure", args.options.insecure, "Allow plain TCP on a non-loopback address");
+  serve
+      ->add_option("--http", args.options.http_listen,
+                   "HOST:PORT for the live view, /metrics and /streams (off by default)")
+      ->type_name("HOST:PORT");
+  serve->add_flag("--http-public", args.options.http_public,
+                  "Allow --http on a non-loopback address (the page has no login: put it "
+                  "behind a reverse proxy with authentication)");
   serve->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
       ->capture_default_str();
   serve
@@ -155,11 +162,16 @@ int run_serve(ServeArguments& args) {
   auto receiver = Receiver::create(args.options);
   if (!receiver) {
     std::fprintf(stderr, "framewire serve: error: %s\n", receiver.status().to_string().c_str());
-    return 1;
+    // A refused configuration (a public address without --insecure or
+    // --http-public) is a usage mistake, like send's: exit code 2.
+    return receiver.status().code() == ErrorCode::kForbidden ? 2 : 1;
   }
   std::printf("framewire receiver listening on %s, storing under %s (sync %s, %s)\n",
               (*receiver)->local_address().c_str(), args.options.root.c_str(), args.sync.c_str(),
               args.options.tls_cert.empty() ? "plain TCP" : "mutual TLS 1.3");
+  if (const std::string http = (*receiver)->http_address(); !http.empty()) {
+    std::printf("live view on http://%s/ (metrics: /metrics, streams: /streams)\n", http.c_str());
+  }
   std::fflush(stdout);
 
   {

@@ -61,6 +61,12 @@ struct ReceiverOptions {
   std::string tls_client_ca;
   // Plain TCP is refused on a non-loopback address unless this is set.
   bool insecure = false;
+
+  // The live view, /metrics and /streams over HTTP on HOST:PORT (port 0 picks
+  // one); empty: off. The page has no login, so a non-loopback address is
+  // refused unless http_public is set (put it behind an authenticating proxy).
+  std::string http_listen;
+  bool http_public = false;
 };
 
 // Totals since the receiver started; for logs and tests.
@@ -75,8 +81,10 @@ struct ReceiverInternals;
 
 class Receiver {
  public:
-  // Opens the storage root (cleaning temporary leftovers) and binds the
-  // listening socket. Errors: kStorageError (root), kConnectionFailed (bind).
+  // Opens the storage root (cleaning temporary leftovers), binds the
+  // listening socket and, with http_listen, starts the HTTP server on a
+  // thread of its own. Errors: kStorageError (root), kConnectionFailed
+  // (bind), kForbidden (a public http_listen without http_public).
   static Result<std::unique_ptr<Receiver>> create(const ReceiverOptions& options);
   ~Receiver();
   Receiver(const Receiver&) = delete;
@@ -85,6 +93,8 @@ class Receiver {
   // The bound address as HOST:PORT with the real port.
   std::string local_address() const;
   std::uint16_t port() const;
+  // The HTTP server's HOST:PORT with the real port; "" without http_listen.
+  std::string http_address() const;
 
   // Serves until stop(); then finishes in-flight frames, acknowledges them,
   // closes every connection and returns.

@@ -22,8 +22,11 @@
 #include "net/receiver_internal.hpp"
 #include "net/stream_registry.hpp"
 #include "net/tls_context.hpp"
+#include "observe/observer.hpp"
 #include "observe/receiver_metrics.hpp"
 #include "storage/stream_store.hpp"
+#include "view/http_server.hpp"
+#include "view/live_feed.hpp"
 
 namespace framewire {
 
@@ -68,6 +71,10 @@ struct Receiver::Impl {
   std::atomic<std::uint64_t> total_connections = 0;
   std::atomic<std::uint64_t> frames_stored = 0;
   std::atomic<std::uint64_t> bytes_stored = 0;
+  // The newest stored frame of every stream, for the live view; the HTTP
+  // server reads it and `metrics`. Declared after both, so they outlive it.
+  view::LiveFeed live_feed;
+  std::unique_ptr<view::HttpServer> http;  // null without http_listen
 
   explicit Impl(const ReceiverOptions& opts)
       : options(opts),
@@ -206,7 +213,9 @@ struct Receiver::Impl {
 Receiver::Receiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Receiver::~Receiver() {
-  if (impl_) impl_->pool.join();
+  if (!impl_) return;
+  if (impl_->http) impl_->http->stop();
+  impl_->pool.join();
 }
 
 Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& options) {
@@ -225,8 +234,8 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
                                      .window_frames = options.window_frames,
                                      .max_streams = options.max_streams_per_connection},
                           .observer = nullptr};
-  impl->observers =
-      std::make_unique<observe::Fanout>(std::vector<observe::Observer*>{&impl->metrics});
+  impl->observers = std::make_unique<observe::Fanout>(
+      std::vector<observe::Observer*>{&impl->metrics, &impl->live_feed});
   impl->session_context.observer = impl->observers.get();
   // The pool's figures are atomics: read from whichever thread takes a snapshot.
   impl->metrics.set_gauges([pool = &impl->buffers] {
@@ -282,6 +291,23 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
     return Status(ErrorCode::kConnectionFailed,
                   fmt::format("cannot listen on {}: {}", options.listen, last_error));
   }
+
+  // The HTTP server once the listener is bound (its own thread: a browser
+  // never waits on, or holds back, the network loop). It reads frames
+  // through the storage interface, on its worker thread.
+  if (!options.http_listen.empty()) {
+    view::Sources sources{.metrics = &impl->metrics,
+                          .feed = &impl->live_feed,
+                          .read_frame = [store = static_cast<storage::Storage*>(impl->root.get()),
+                                         max_bytes = options.max_frame_bytes](
+                                            std::string_view stream, std::string_view file) {
+                            return store->read_frame(stream, file, max_bytes);
+                          }};
+    auto http = view::HttpServer::start(
+        {.listen = options.http_listen, .allow_public = options.http_public}, std::move(sources));
+    if (!http) return http.status();
+    impl->http = std::move(http).value();
+  }
   return std::unique_ptr<Receiver>(new Receiver(std::move(impl)));
 }
 
@@ -293,6 +319,10 @@ std::string Receiver::local_address() const {
 std::uint16_t Receiver::port() const {
   asio::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::string Receiver::http_address() const {
+  return impl_->http ? impl_->http->local_address() : std::string();
 }
 
 void Receiver::run() {
