@@ -17,6 +17,7 @@
 #include <optional>
 #include <random>
 #include <unordered_map>
+#include <vector>
 
 #include "storage/file_io.hpp"
 #include "storage/manifest.hpp"
@@ -101,18 +102,27 @@ Result<std::unique_ptr<Directory>> open_or_create_dir(Directory& parent, const c
   return Status(ErrorCode::kStorageError, path + " disappeared repeatedly while being opened");
 }
 
+// The segments of a valid stream name: "rig1/visible" -> {"rig1", "visible"}.
+std::vector<std::string> segments_of(std::string_view name) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start < name.size()) {
+    std::size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    segments.emplace_back(name.substr(start, end - start));
+    start = end + 1;
+  }
+  return segments;
+}
+
 // Opens the existing directory ROOT/<name> for reading, creating nothing.
 // kBadStream when a segment is missing, kConflict when one is a symlink or
 // not a directory. Messages name the stream, not the receiver's folders.
 Result<std::unique_ptr<Directory>> open_existing_stream(Directory& root, std::string_view name) {
   std::unique_ptr<Directory> current;
-  std::string segment;
-  std::size_t start = 0;
-  while (start < name.size()) {
-    std::size_t end = name.find('/', start);
-    if (end == std::string_view::npos) end = name.size();
-    segment.assign(name.substr(start, end - start));
-    const std::string path(name.substr(0, end));
+  std::string path;
+  for (const std::string& segment : segments_of(name)) {
+    path += path.empty() ? segment : "/" + segment;
     std::unique_ptr<Directory> next;
     Directory& parent = current ? *current : root;
     if (const int error = parent.open_dir(segment.c_str(), next); error != 0) {
@@ -123,7 +133,6 @@ Result<std::unique_ptr<Directory>> open_existing_stream(Directory& root, std::st
       return errno_status("cannot open directory", path, error);
     }
     current = std::move(next);
-    start = end + 1;
   }
   return current;
 }
@@ -570,12 +579,7 @@ Result<std::unique_ptr<StreamStorage>> StorageRoot::open_stream(std::string_view
   auto dir = std::make_shared<SharedDir>();
   dir->path = state_->path;
   std::unique_ptr<Directory> current;
-  std::string segment;
-  std::size_t start = 0;
-  while (start < name.size()) {
-    std::size_t end = name.find('/', start);
-    if (end == std::string_view::npos) end = name.size();
-    segment.assign(name.substr(start, end - start));
+  for (const std::string& segment : segments_of(name)) {
     dir->path += '/';
     dir->path += segment;
     Directory& parent = current ? *current : *state_->dir;
@@ -590,7 +594,6 @@ Result<std::unique_ptr<StreamStorage>> StorageRoot::open_stream(std::string_view
       }
     }
     current = std::move(*opened);
-    start = end + 1;
   }
   dir->dir = std::move(current);
 
