@@ -102,7 +102,8 @@ TEST(ReceiverMetricsTest, AStreamIsStaleWhenClosedOrQuietAndOnlyItsOwnConnection
   metrics.on_event(ConnectionClosed{.connection = 1});
   EXPECT_TRUE(find(metrics.snapshot(), "cam").open);
   metrics.on_event(ConnectionClosed{.connection = 2, .reason = "cut"});
-  const auto& s = find(metrics.snapshot(), "cam");
+  const auto figures = metrics.snapshot();
+  const auto& s = find(figures, "cam");
   EXPECT_FALSE(s.open);
   EXPECT_TRUE(s.stale);
 }
