@@ -4,7 +4,7 @@
 newest stored file byte for byte with its Content-Type; 400 for a name that
 breaks the name rules, 404 for unknown routes and streams, 405 for a non-GET,
 413 for an oversized request; /metrics is Prometheus text that Prometheus's
-own parser reads; /live gives figures and a preview of a watched stream; and
+own parser reads, its counters matching what was sent; /live gives figures and a preview of a watched stream; and
 a non-loopback --http without --http-public is refused with exit code 2."""
 
 import json
@@ -26,6 +26,47 @@ def newest_stored_file(root, stream):
     names = [n for n in os.listdir(folder) if n != "manifest.jsonl" and not n.startswith(".")]
     # framewire-gen names frames by number (0.png, 1.png, ...): the highest is the newest.
     return os.path.join(folder, max(names, key=lambda n: int(n.split(".")[0])))
+
+
+def samples_of(text):
+    """{(sample name, frozenset of labels): value} as Prometheus's own parser reads them."""
+    return {(sample.name, frozenset(sample.labels.items())): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def check_counters(serve, frames_folder):
+    """The counters say what was sent: FRAMES frames of these bytes, one connection, no reject."""
+    sent_bytes = sum(os.path.getsize(os.path.join(frames_folder, n))
+                     for n in os.listdir(frames_folder))
+    stream = frozenset({"stream": "rig1/visible", "source": "visible"}.items())
+    # The sender has gone: its connection's close is counted once the receiver saw it.
+    samples = fwview.wait_until(
+        "no active connection in /metrics",
+        lambda: (lambda s: s if s.get(("framewire_connections",
+                                       frozenset({"state": "active"}.items()))) == 0 else None)(
+            samples_of(serve.metrics()[1])),
+        30)
+    expected = {
+        ("framewire_frames_stored_total", frozenset()): FRAMES,
+        ("framewire_stored_bytes_total", frozenset()): sent_bytes,
+        ("framewire_connections_opened_total", frozenset()): 1,
+        ("framewire_stream_frames_stored_total", stream): FRAMES,
+        ("framewire_stream_stored_bytes_total", stream): sent_bytes,
+        ("framewire_stream_frames_rejected_total", stream): 0,
+        ("framewire_stream_frames_dropped_total", stream): 0,
+        ("framewire_stream_open", stream): 0,
+    }
+    for key, value in expected.items():
+        assert samples.get(key) == value, (key, samples.get(key), value)
+    assert not [k for k in samples if k[0] == "framewire_frames_rejected_total"], samples
+    assert not [k for k in samples if k[0] == "framewire_connection_errors_total"], samples
+    # Every frame went through a group commit, and the histogram's +Inf bucket is its count.
+    commits = samples[("framewire_commit_duration_seconds_count", frozenset())]
+    assert 1 <= commits <= FRAMES, commits
+    assert samples[("framewire_commit_duration_seconds_bucket",
+                    frozenset({"le": "+Inf"}.items()))] == commits
+    log("/metrics counters match what was sent: %d frames, %d bytes, %d group commits"
+        % (FRAMES, sent_bytes, commits))
 
 
 def test_public_address_refused(framewire, work):
@@ -85,6 +126,7 @@ def test_routes(framewire, gen, work):
     for name in ["framewire_view_clients", "framewire_view_previews_lost"]:
         assert name in families, (name, sorted(families))
     log("/metrics: %d families parsed by prometheus_client" % len(families))
+    check_counters(serve, frames)
 
     status, headers, body = serve.get("/")
     assert status == 200 and headers["content-type"].startswith("text/html"), status
