@@ -192,11 +192,13 @@ asio::awaitable<bool> Connection::store_loop() {
     batch.swap(queue_);
     co_await on_pool([buffers = std::span<const PooledBuffer>(batch), last](
                          ReceiverSession& session, protocol::ByteBuffer& out) {
-      // One consume per buffer: each is a group commit of the frames it completed.
-      for (const PooledBuffer& buffer : buffers) {
-        if (session.closed()) break;
-        session.consume(buffer.contents(), out);
-      }
+      // One group commit for every frame these buffers completed: a storage
+      // thread that fell behind catches up with one fsync group, not one per
+      // buffer.
+      std::array<std::span<const std::uint8_t>, kMaxBuffers> inputs{};
+      const std::size_t n = std::min(buffers.size(), inputs.size());
+      for (std::size_t i = 0; i < n; ++i) inputs[i] = buffers[i].contents();
+      session.consume(std::span(inputs.data(), n), out);
       if (last) session.shut_down(out);
     });
     held_ -= batch.size();

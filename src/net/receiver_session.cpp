@@ -59,6 +59,23 @@ void ReceiverSession::note_progress() {
 }
 
 void ReceiverSession::consume(std::span<const std::uint8_t> input, protocol::ByteBuffer& out) {
+  const std::span<const std::uint8_t> inputs[] = {input};
+  consume(inputs, out);
+}
+
+void ReceiverSession::consume(std::span<const std::span<const std::uint8_t>> inputs,
+                              protocol::ByteBuffer& out) {
+  for (const auto& input : inputs) {
+    if (closed_) return;
+    decode(input, out);
+  }
+  if (closed_) return;
+  // Group commit: everything completed in these reads is made durable
+  // together and acknowledged with one ACK.
+  if (Status status = commit_and_acknowledge(out); !status) fail(status, out);
+}
+
+void ReceiverSession::decode(std::span<const std::uint8_t> input, protocol::ByteBuffer& out) {
   while (!closed_) {
     auto event = decoder_.next(input);
     if (std::holds_alternative<protocol::NeedMore>(event)) break;
@@ -87,10 +104,6 @@ void ReceiverSession::consume(std::span<const std::uint8_t> input, protocol::Byt
                },
                event);
   }
-  if (closed_) return;
-  // Group commit: everything completed in this read is made durable together
-  // and acknowledged with one ACK.
-  if (Status status = commit_and_acknowledge(out); !status) fail(status, out);
 }
 
 void ReceiverSession::handle(const protocol::Message& message, protocol::ByteBuffer& out) {

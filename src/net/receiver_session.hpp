@@ -66,6 +66,10 @@ class ReceiverSession {
   // STREAM_OPENED, FRAME_REJECTED, ACK, GOODBYE, ERROR) to `out`. Frames
   // completed in this call are stored as one group and acknowledged at its end.
   void consume(std::span<const std::uint8_t> input, protocol::ByteBuffer& out);
+  // The same over several consecutive reads, as one group: the frames
+  // completed in all of them are committed together (one fsync group and one
+  // ACK when the storage thread fell behind by several buffers).
+  void consume(std::span<const std::span<const std::uint8_t>> inputs, protocol::ByteBuffer& out);
 
   // The receiver is stopping: stores and acknowledges every complete frame,
   // then says ERROR shutting_down. The session is closed afterwards.
@@ -106,6 +110,8 @@ class ReceiverSession {
     storage::IncomingFrame file;
   };
 
+  // Decodes and handles `input`; frames it completes wait for the commit.
+  void decode(std::span<const std::uint8_t> input, protocol::ByteBuffer& out);
   void handle(const protocol::Message& message, protocol::ByteBuffer& out);
   void on_hello(const protocol::Hello& hello, protocol::ByteBuffer& out);
   void on_open_stream(const protocol::OpenStream& open, protocol::ByteBuffer& out);

@@ -127,6 +127,42 @@ TEST(ReceiverEvents, AResendIsMarkedAStaleFrameIsRejectedAndAGapCountsAsSkipped)
   EXPECT_EQ(stored[4].skipped_before, 3U);
 }
 
+TEST(ReceiverEvents, SeveralReadsConsumedTogetherAreOneGroupCommitAndOneAck) {
+  SessionRig rig;
+  ASSERT_TRUE(rig.ok());
+  Recorder recorder;
+  rig.context.observer = &recorder;
+  auto session = rig.session();
+  Bytes opening = hello_bytes();
+  append(opening, open_bytes(1, "cam"));
+  Bytes out;
+  session->consume(opening, out);
+  const Bytes first = frame_bytes(1, 0, "0.png", 0, Bytes(10, 1));
+  const Bytes second = frame_bytes(1, 1, "1.png", 0, Bytes(10, 2));
+  const Bytes third = frame_bytes(1, 2, "2.png", 0, Bytes(10, 3));
+  // The second frame is split across the second and third buffer.
+  const std::size_t cut = second.size() / 2;
+  Bytes tail(second.begin() + static_cast<std::ptrdiff_t>(cut), second.end());
+  append(tail, third);
+  const std::span<const std::uint8_t> reads[] = {first, std::span(second).first(cut), tail};
+  const std::size_t before = out.size();
+  session->consume(reads, out);
+  ASSERT_GT(out.size(), before);
+
+  protocol::MessageDecoder decoder(protocol::Peer::kServer, {});
+  std::vector<protocol::Ack> acks;
+  for (auto& reply : decode_replies(out, decoder)) {
+    if (auto* ack = std::get_if<protocol::Ack>(&reply)) acks.push_back(*ack);
+  }
+  ASSERT_EQ(acks.size(), 1U) << "one ACK for the three reads";
+  const protocol::Ack* ack = &acks[0];
+  ASSERT_EQ(ack->entries.size(), 1U);
+  EXPECT_EQ(ack->entries[0].through_sequence, 2U);
+  const auto commits = recorder.all<observe::GroupCommitted>();
+  ASSERT_EQ(commits.size(), 1U);
+  EXPECT_EQ(commits[0].frames, 3U);
+}
+
 TEST(ReceiverEvents, AFrameRefusedByStorageIsReported) {
   SessionRig rig;
   ASSERT_TRUE(rig.ok());
