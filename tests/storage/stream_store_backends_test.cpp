@@ -19,6 +19,7 @@
 
 #include "storage/memory_file_system.hpp"
 #include "storage/stream_store.hpp"
+#include "support/pattern_bytes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace framewire::storage {
@@ -28,19 +29,8 @@ namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes pattern(std::size_t size, std::uint8_t seed) {
-  Bytes bytes(size);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : bytes) {
-    x = x * 1664525u + 1013904223u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return bytes;
-}
-
-std::uint64_t xxh3(const Bytes& bytes) {
-  return XXH3_64bits(bytes.data(), bytes.size());
-}
+using test::pattern_bytes;
+using test::xxh3_of;
 
 // What a test needs to see and plant below the root, on either file system.
 class PosixDisk {
@@ -133,7 +123,7 @@ class StoreOnEither : public ::testing::Test {
       const std::size_t n = std::min<std::size_t>(1000, bytes.size() - at);
       if (Status status = frame->write(std::span(bytes).subspan(at, n)); !status) return status;
     }
-    return store.finish_frame(std::move(frame).value(), xxh3(bytes));
+    return store.finish_frame(std::move(frame).value(), xxh3_of(bytes));
   }
   std::string at(const std::string& relative) const { return disk_.root() + "/" + relative; }
   std::size_t manifest_lines(const std::string& stream = "cam") const {
@@ -159,7 +149,8 @@ TYPED_TEST(StoreOnEither, RoundTripUnderEveryPolicy) {
     const std::string stream = "rig/p" + std::to_string(static_cast<int>(policy));
     auto root = this->open_root(policy);
     auto store = this->open_stream(*root, stream);
-    const std::vector<Bytes> frames = {pattern(0, 1), pattern(3072, 2), pattern(70000, 3)};
+    const std::vector<Bytes> frames = {pattern_bytes(0, 1), pattern_bytes(3072, 2),
+                                       pattern_bytes(70000, 3)};
     for (std::size_t i = 0; i < frames.size(); ++i) {
       ASSERT_TRUE(this->send(*store, i, std::to_string(i) + ".png", frames[i]));
     }
@@ -179,8 +170,8 @@ TYPED_TEST(StoreOnEither, ResumePointSurvivesReopenAndATornLineIsCut) {
   {
     auto root = this->open_root();
     auto store = this->open_stream(*root);
-    ASSERT_TRUE(this->send(*store, 3, "a.png", pattern(10, 1)));
-    ASSERT_TRUE(this->send(*store, 7, "b.png", pattern(10, 2)));
+    ASSERT_TRUE(this->send(*store, 3, "a.png", pattern_bytes(10, 1)));
+    ASSERT_TRUE(this->send(*store, 7, "b.png", pattern_bytes(10, 2)));
     ASSERT_TRUE(store->commit());
   }
   const std::string manifest = this->at("cam/manifest.jsonl");
@@ -197,17 +188,17 @@ TYPED_TEST(StoreOnEither, ResumePointSurvivesReopenAndATornLineIsCut) {
 TYPED_TEST(StoreOnEither, OldSequencesAreTheStoredFrameOrStale) {
   auto root = this->open_root();
   auto store = this->open_stream(*root);
-  ASSERT_TRUE(this->send(*store, 0, "0.png", pattern(10, 1)));
-  ASSERT_TRUE(this->send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(this->send(*store, 0, "0.png", pattern_bytes(10, 1)));
+  ASSERT_TRUE(this->send(*store, 1, "1.png", pattern_bytes(10, 2)));
   ASSERT_TRUE(store->commit());
-  EXPECT_EQ(store->is_stored(0, "0.png", xxh3(pattern(10, 1))).value(), true);
-  EXPECT_EQ(store->is_stored(0, "0.png", xxh3(pattern(10, 9))).value(), false);
-  EXPECT_EQ(store->is_stored(0, "1.png", xxh3(pattern(10, 2))).value(), false);
+  EXPECT_EQ(store->is_stored(0, "0.png", xxh3_of(pattern_bytes(10, 1))).value(), true);
+  EXPECT_EQ(store->is_stored(0, "0.png", xxh3_of(pattern_bytes(10, 9))).value(), false);
+  EXPECT_EQ(store->is_stored(0, "1.png", xxh3_of(pattern_bytes(10, 2))).value(), false);
   EXPECT_EQ(store->is_stored(2, "2.png", 0).value(), false);  // not stored yet
   EXPECT_EQ(store->is_stored(0, "../x", 0).status().code(), ErrorCode::kBadName);
 
-  ASSERT_TRUE(this->send(*store, 0, "0.png", pattern(10, 1)));    // a resend
-  ASSERT_TRUE(this->send(*store, 1, "new.png", pattern(10, 3)));  // stale
+  ASSERT_TRUE(this->send(*store, 0, "0.png", pattern_bytes(10, 1)));    // a resend
+  ASSERT_TRUE(this->send(*store, 1, "new.png", pattern_bytes(10, 3)));  // stale
   auto result = store->commit();
   ASSERT_TRUE(result) << result.status().to_string();
   ASSERT_EQ(result->stored.size(), 1u);
@@ -221,10 +212,10 @@ TYPED_TEST(StoreOnEither, OldSequencesAreTheStoredFrameOrStale) {
 TYPED_TEST(StoreOnEither, ATakenFinalNameIsSettledOrAConflict) {
   auto root = this->open_root();
   auto store = this->open_stream(*root);
-  const Bytes a = pattern(100, 1);
+  const Bytes a = pattern_bytes(100, 1);
   ASSERT_TRUE(this->send(*store, 0, "0.png", a));
   ASSERT_TRUE(this->send(*store, 1, "0.png", a));
-  ASSERT_TRUE(this->send(*store, 2, "0.png", pattern(100, 2)));
+  ASSERT_TRUE(this->send(*store, 2, "0.png", pattern_bytes(100, 2)));
   this->disk_.mkdirs(this->at("cam/dir.png"));
   ASSERT_TRUE(this->send(*store, 3, "dir.png", a));
   this->disk_.symlink(this->disk_.outside(), this->at("cam/link.png"));
@@ -255,7 +246,7 @@ TYPED_TEST(StoreOnEither, LeftoversAreSweptAndAnUnfinishedFrameLeavesNothing) {
   {
     auto frame = store->begin_frame(0, "0.png", 100, 0);
     ASSERT_TRUE(frame);
-    ASSERT_TRUE(frame->write(pattern(50, 1)));
+    ASSERT_TRUE(frame->write(pattern_bytes(50, 1)));
     EXPECT_TRUE(this->disk_.has_temp_files());
   }
   EXPECT_FALSE(this->disk_.has_temp_files());
@@ -297,7 +288,7 @@ TYPED_TEST(StoreOnEither, ConcurrentOpensAndReadsOfTheSameNewStream) {
 TYPED_TEST(StoreOnEither, ReadFrameGivesTheStoredBytes) {
   auto root = this->open_root();
   auto store = this->open_stream(*root, "rig/cam");
-  const Bytes bytes = pattern(5000, 4);
+  const Bytes bytes = pattern_bytes(5000, 4);
   ASSERT_TRUE(this->send(*store, 0, "0.png", bytes));
   ASSERT_TRUE(store->commit());
   auto read = root->read_frame("rig/cam", "0.png", 1 << 20);
@@ -309,7 +300,7 @@ TYPED_TEST(StoreOnEither, ReadFrameGivesTheStoredBytes) {
 TYPED_TEST(StoreOnEither, ReadFrameRefusesBadNamesAndMissingFrames) {
   auto root = this->open_root();
   auto store = this->open_stream(*root);
-  ASSERT_TRUE(this->send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(this->send(*store, 0, "0.png", pattern_bytes(10, 1)));
   ASSERT_TRUE(store->commit());
   for (const auto& [stream, file] :
        std::vector<std::pair<std::string, std::string>>{{"cam", "../cam/0.png"},
@@ -355,7 +346,7 @@ TEST_F(StoreFaults, AFailedWriteIsAStorageErrorAndLeavesNothing) {
   auto root = open_root();
   auto store = open_stream(*root);
   fs().inject({.op = Op::kWrite, .error = ENOSPC, .path_contains = "/.fwtmp-"});
-  const auto outcome = send(*store, 0, "0.png", pattern(3000, 1));
+  const auto outcome = send(*store, 0, "0.png", pattern_bytes(3000, 1));
   ASSERT_FALSE(outcome);
   EXPECT_EQ(outcome.status().code(), ErrorCode::kStorageError);
   EXPECT_THAT(outcome.status().message(), HasSubstr("No space left on device"));
@@ -365,10 +356,10 @@ TEST_F(StoreFaults, AFailedWriteIsAStorageErrorAndLeavesNothing) {
 TEST_F(StoreFaults, AFailedFrameSyncStopsTheCommitAndPoisonsTheStream) {
   auto root = open_root(SyncPolicy::kBatch);
   auto store = open_stream(*root);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
   ASSERT_TRUE(store->commit());
   fs().inject({.op = Op::kSync, .error = EIO, .path_contains = "/.fwtmp-"});
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(10, 2)));
   const auto result = store->commit();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.status().code(), ErrorCode::kStorageError);
@@ -380,18 +371,18 @@ TEST_F(StoreFaults, AFailedFrameSyncStopsTheCommitAndPoisonsTheStream) {
   store.reset();
   auto reopened = open_stream(*root);
   EXPECT_EQ(reopened->next_sequence(), 1u);
-  ASSERT_TRUE(send(*reopened, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*reopened, 1, "1.png", pattern_bytes(10, 2)));
   ASSERT_TRUE(reopened->commit());
-  EXPECT_EQ(disk_.read(at("cam/1.png")), pattern(10, 2));
+  EXPECT_EQ(disk_.read(at("cam/1.png")), pattern_bytes(10, 2));
 }
 
 TEST_F(StoreFaults, AFailedRenameDropsTheRestOfTheGroup) {
   auto root = open_root(SyncPolicy::kNone);
   auto store = open_stream(*root);
   fs().inject({.op = Op::kRename, .error = EIO, .skip = 1});
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
-  ASSERT_TRUE(send(*store, 2, "2.png", pattern(10, 3)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(10, 2)));
+  ASSERT_TRUE(send(*store, 2, "2.png", pattern_bytes(10, 3)));
   const auto result = store->commit();
   ASSERT_FALSE(result);
   EXPECT_EQ(result.status().code(), ErrorCode::kStorageError);
@@ -403,7 +394,7 @@ TEST_F(StoreFaults, AFailedRenameDropsTheRestOfTheGroup) {
   EXPECT_FALSE(disk_.has_temp_files());
   EXPECT_EQ(manifest_lines(), 0u);
   EXPECT_EQ(store->next_sequence(), 0u);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
   const auto again = store->commit();
   ASSERT_TRUE(again) << again.status().to_string();
   EXPECT_EQ(again->stored.size(), 1u);
@@ -413,16 +404,16 @@ TEST_F(StoreFaults, AFailedRenameDropsTheRestOfTheGroup) {
 TEST_F(StoreFaults, AFailedManifestAppendIsCutBackAndRepairedOnReopen) {
   auto root = open_root(SyncPolicy::kEach);
   auto store = open_stream(*root);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
   ASSERT_TRUE(store->commit());
   fs().inject({.op = Op::kWrite, .error = EIO, .path_contains = "manifest.jsonl"});
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(10, 2)));
   EXPECT_EQ(store->commit().status().code(), ErrorCode::kStorageError);
   EXPECT_EQ(manifest_lines(), 1u);
   store.reset();
   auto reopened = open_stream(*root);
   EXPECT_EQ(reopened->next_sequence(), 1u);
-  ASSERT_TRUE(send(*reopened, 1, "1.png", pattern(10, 2)));  // settled, not rewritten
+  ASSERT_TRUE(send(*reopened, 1, "1.png", pattern_bytes(10, 2)));  // settled, not rewritten
   ASSERT_TRUE(reopened->commit());
   EXPECT_EQ(manifest_lines(), 2u);
 }
@@ -439,11 +430,11 @@ TEST(StoreSyncFaults, EachOfTheThreeSyncsOfAFrameCanFailAndItIsNeverStored) {
     ASSERT_TRUE(store);
     const std::uint64_t syncs_before = fs.calls(Op::kSync);  // the new directory's parent
     fs.inject({.op = Op::kSync, .error = EIO, .skip = skip});
-    const Bytes bytes = pattern(10, 1);
+    const Bytes bytes = pattern_bytes(10, 1);
     auto frame = (*store)->begin_frame(0, "0.png", bytes.size(), 0);
     ASSERT_TRUE(frame);
     ASSERT_TRUE(frame->write(bytes));
-    ASSERT_TRUE((*store)->finish_frame(std::move(frame).value(), xxh3(bytes)));
+    ASSERT_TRUE((*store)->finish_frame(std::move(frame).value(), xxh3_of(bytes)));
     const auto result = (*store)->commit();
     EXPECT_EQ(result.status().code(), ErrorCode::kStorageError) << skip;
     EXPECT_THAT(result.status().message(), HasSubstr("cannot fsync"));

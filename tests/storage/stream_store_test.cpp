@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/pattern_bytes.hpp"
 #include "support/temp_dir.hpp"
 
 namespace framewire::storage {
@@ -32,19 +33,8 @@ using ::testing::HasSubstr;
 
 using Bytes = std::vector<std::uint8_t>;
 
-Bytes pattern(std::size_t size, std::uint8_t seed) {
-  Bytes bytes(size);
-  std::uint32_t x = seed * 2654435761u + 1;
-  for (auto& b : bytes) {
-    x = x * 1664525u + 1013904223u;
-    b = static_cast<std::uint8_t>(x >> 24);
-  }
-  return bytes;
-}
-
-std::uint64_t xxh3(const Bytes& bytes) {
-  return XXH3_64bits(bytes.data(), bytes.size());
-}
+using test::pattern_bytes;
+using test::xxh3_of;
 
 Bytes read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -119,7 +109,7 @@ class StreamStoreTest : public ::testing::Test {
       const std::size_t n = std::min(chunk, bytes.size() - at);
       if (Status status = frame->write(std::span(bytes).subspan(at, n)); !status) return status;
     }
-    return store.finish_frame(std::move(frame).value(), xxh3(bytes));
+    return store.finish_frame(std::move(frame).value(), xxh3_of(bytes));
   }
 
   TempDir tmp_;
@@ -135,8 +125,9 @@ TEST_P(RoundTripTest, StoredFilesAreByteIdentical) {
   auto store = open_stream(*root, "rig1/visible");
   EXPECT_EQ(store->name(), "rig1/visible");
   EXPECT_EQ(store->next_sequence(), 0u);
-  const std::vector<Bytes> frames = {pattern(0, 1), pattern(1, 2), pattern(3072, 3),
-                                     pattern(1 << 20, 4), pattern(65537, 5)};
+  const std::vector<Bytes> frames = {pattern_bytes(0, 1), pattern_bytes(1, 2),
+                                     pattern_bytes(3072, 3), pattern_bytes(1 << 20, 4),
+                                     pattern_bytes(65537, 5)};
   for (std::size_t i = 0; i < frames.size(); ++i) {
     auto outcome = send(*store, i, std::to_string(i) + ".png", frames[i]);
     ASSERT_TRUE(outcome) << outcome.status().to_string();
@@ -152,7 +143,7 @@ TEST_P(RoundTripTest, StoredFilesAreByteIdentical) {
   for (std::size_t i = 0; i < frames.size(); ++i) {
     EXPECT_EQ(result->stored[i].sequence, i);
     EXPECT_EQ(result->stored[i].file_name, std::to_string(i) + ".png");
-    EXPECT_EQ(result->stored[i].checksum, xxh3(frames[i]));
+    EXPECT_EQ(result->stored[i].checksum, xxh3_of(frames[i]));
     EXPECT_EQ(read_file(dir / (std::to_string(i) + ".png")), frames[i]) << i;
   }
   EXPECT_EQ(manifest_lines(dir).size(), frames.size());
@@ -178,7 +169,7 @@ INSTANTIATE_TEST_SUITE_P(AllPolicies, RoundTripTest,
 TEST_F(StreamStoreTest, ThousandsOfSmallFramesInGroups) {
   auto root = open_root(SyncPolicy::kNone);
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(3072, 9);
+  const Bytes bytes = pattern_bytes(3072, 9);
   constexpr std::uint64_t kFrames = 3000;
   std::size_t stored = 0;
   for (std::uint64_t seq = 0; seq < kFrames; ++seq) {
@@ -221,7 +212,7 @@ TEST_F(StreamStoreTest, ConcurrentOpenOfTheSameNewStream) {
 TEST_F(StreamStoreTest, ManifestLineFormat) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(100, 7);
+  const Bytes bytes = pattern_bytes(100, 7);
   const auto before = std::chrono::duration_cast<std::chrono::nanoseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -230,7 +221,7 @@ TEST_F(StreamStoreTest, ManifestLineFormat) {
   const auto lines = manifest_lines(root_path() / "cam");
   ASSERT_EQ(lines.size(), 1u);
   char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(xxh3(bytes)));
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(xxh3_of(bytes)));
   // Key order and compactness are part of the format.
   EXPECT_THAT(lines[0], ::testing::StartsWith("{\"seq\":17,\"file\":\"17.png\",\"bytes\":100,"
                                               "\"xxh3\":\"" +
@@ -247,8 +238,8 @@ TEST_F(StreamStoreTest, NextSequenceSurvivesReopen) {
   {
     auto root = open_root();
     auto store = open_stream(*root);
-    ASSERT_TRUE(send(*store, 3, "a.png", pattern(10, 1)));
-    ASSERT_TRUE(send(*store, 7, "b.png", pattern(10, 2)));
+    ASSERT_TRUE(send(*store, 3, "a.png", pattern_bytes(10, 1)));
+    ASSERT_TRUE(send(*store, 7, "b.png", pattern_bytes(10, 2)));
     ASSERT_TRUE(store->commit());
     EXPECT_EQ(store->next_sequence(), 8u);
     EXPECT_EQ(store->last_file_name(), "b.png");
@@ -267,7 +258,7 @@ TEST_F(StreamStoreTest, TornManifestLineIsRepaired) {
   {
     auto root = open_root();
     auto store = open_stream(*root);
-    ASSERT_TRUE(send(*store, 4, "4.png", pattern(10, 1)));
+    ASSERT_TRUE(send(*store, 4, "4.png", pattern_bytes(10, 1)));
     ASSERT_TRUE(store->commit());
   }
   const fs::path manifest = root_path() / "cam" / "manifest.jsonl";
@@ -278,7 +269,7 @@ TEST_F(StreamStoreTest, TornManifestLineIsRepaired) {
   EXPECT_EQ(store->next_sequence(), 5u);
   EXPECT_EQ(read_text(manifest), good);
   // Appending after the repair yields well-formed lines only.
-  ASSERT_TRUE(send(*store, 5, "5.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*store, 5, "5.png", pattern_bytes(10, 2)));
   ASSERT_TRUE(store->commit());
   const auto lines = manifest_lines(root_path() / "cam");
   ASSERT_EQ(lines.size(), 2u);
@@ -337,11 +328,11 @@ TEST_F(StreamStoreTest, ResumePointIsTheHighestSequenceWhateverTheLineOrder) {
 TEST_F(StreamStoreTest, LowerSequenceWithAnotherNameIsStaleAndNothingMoves) {
   auto root = open_root();
   auto store = open_stream(*root);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(10, 2)));
   ASSERT_TRUE(store->commit());
 
-  ASSERT_TRUE(send(*store, 0, "zz.png", pattern(1, 3)));
+  ASSERT_TRUE(send(*store, 0, "zz.png", pattern_bytes(1, 3)));
   auto committed = store->commit();
   ASSERT_TRUE(committed) << committed.status().to_string();
   EXPECT_TRUE(committed->stored.empty());
@@ -363,11 +354,11 @@ TEST_F(StreamStoreTest, LowerSequenceWithAnotherNameIsStaleAndNothingMoves) {
 TEST_F(StreamStoreTest, LowerSequenceWithTheSameNameAndOtherBytesIsStale) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes original = pattern(100, 1);
+  const Bytes original = pattern_bytes(100, 1);
   ASSERT_TRUE(send(*store, 0, "0.png", original));
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(100, 2)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(100, 2)));
   ASSERT_TRUE(store->commit());
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(100, 9)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(100, 9)));
   auto committed = store->commit();
   ASSERT_TRUE(committed);
   ASSERT_EQ(committed->rejected.size(), 1u);
@@ -378,10 +369,10 @@ TEST_F(StreamStoreTest, LowerSequenceWithTheSameNameAndOtherBytesIsStale) {
 TEST_F(StreamStoreTest, SequenceInAGapBelowTheHighestIsStale) {
   auto root = open_root();
   auto store = open_stream(*root);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
-  ASSERT_TRUE(send(*store, 5, "5.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
+  ASSERT_TRUE(send(*store, 5, "5.png", pattern_bytes(10, 2)));
   ASSERT_TRUE(store->commit());
-  ASSERT_TRUE(send(*store, 3, "3.png", pattern(10, 3)));
+  ASSERT_TRUE(send(*store, 3, "3.png", pattern_bytes(10, 3)));
   auto committed = store->commit();
   ASSERT_TRUE(committed);
   ASSERT_EQ(committed->rejected.size(), 1u);
@@ -396,16 +387,16 @@ TEST_F(StreamStoreTest, SequenceInAGapBelowTheHighestIsStale) {
 TEST_F(StreamStoreTest, ResendsOfOldSequencesAfterMoreCommitsAreRecognised) {
   auto root = open_root();
   auto store = open_stream(*root);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(10, 2)));
   ASSERT_TRUE(store->commit());
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));  // reads the manifest
-  ASSERT_TRUE(send(*store, 2, "2.png", pattern(10, 3)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));  // reads the manifest
+  ASSERT_TRUE(send(*store, 2, "2.png", pattern_bytes(10, 3)));
   auto first = store->commit();
   ASSERT_TRUE(first);
   EXPECT_EQ(first->stored.size(), 2u);
-  ASSERT_TRUE(send(*store, 2, "2.png", pattern(10, 3)));  // known from the index
-  ASSERT_TRUE(send(*store, 1, "1.png", pattern(10, 2)));  // out of order in one group
+  ASSERT_TRUE(send(*store, 2, "2.png", pattern_bytes(10, 3)));  // known from the index
+  ASSERT_TRUE(send(*store, 1, "1.png", pattern_bytes(10, 2)));  // out of order in one group
   auto second = store->commit();
   ASSERT_TRUE(second);
   EXPECT_EQ(second->stored.size(), 2u);
@@ -450,7 +441,7 @@ TEST_F(StreamStoreTest, DestroyingAnUnfinishedFrameRemovesItsTemporaryFile) {
   {
     auto frame = store->begin_frame(0, "0.png", 100, 0);
     ASSERT_TRUE(frame);
-    const Bytes half = pattern(50, 1);
+    const Bytes half = pattern_bytes(50, 1);
     ASSERT_TRUE(frame->write(half));
     EXPECT_TRUE(has_temp_files(root_path()));
   }
@@ -471,7 +462,7 @@ TEST_F(StreamStoreTest, FrameOutlivingItsStoreStillCleansUp) {
 TEST_F(StreamStoreTest, PartialFrameIsNeverVisibleUnderItsFinalName) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(10000, 3);
+  const Bytes bytes = pattern_bytes(10000, 3);
   const fs::path final_path = root_path() / "cam" / "0.png";
   auto frame = store->begin_frame(0, "0.png", bytes.size(), 0);
   ASSERT_TRUE(frame);
@@ -479,7 +470,7 @@ TEST_F(StreamStoreTest, PartialFrameIsNeverVisibleUnderItsFinalName) {
     ASSERT_TRUE(frame->write(std::span(bytes).subspan(at, 1000)));
     EXPECT_FALSE(fs::exists(final_path));
   }
-  ASSERT_EQ(store->finish_frame(std::move(frame).value(), xxh3(bytes)).value(),
+  ASSERT_EQ(store->finish_frame(std::move(frame).value(), xxh3_of(bytes)).value(),
             FinishOutcome::kQueued);
   EXPECT_FALSE(fs::exists(final_path));  // visible only once committed
   ASSERT_TRUE(store->commit());
@@ -489,7 +480,7 @@ TEST_F(StreamStoreTest, PartialFrameIsNeverVisibleUnderItsFinalName) {
 TEST_F(StreamStoreTest, QueuedFramesDroppedWithTheStoreLeaveNothing) {
   auto root = open_root();
   auto store = open_stream(*root);
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
   store.reset();
   EXPECT_EQ(names_in(root_path() / "cam"), std::vector<std::string>{"manifest.jsonl"});
 }
@@ -500,11 +491,11 @@ TEST_F(StreamStoreTest, QueuedFramesDroppedWithTheStoreLeaveNothing) {
 TEST_F(StreamStoreTest, ChecksumMismatchLeavesNothing) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(5000, 1);
+  const Bytes bytes = pattern_bytes(5000, 1);
   auto frame = store->begin_frame(0, "0.png", bytes.size(), 0);
   ASSERT_TRUE(frame);
   ASSERT_TRUE(frame->write(bytes));
-  auto outcome = store->finish_frame(std::move(frame).value(), xxh3(bytes) ^ 1);
+  auto outcome = store->finish_frame(std::move(frame).value(), xxh3_of(bytes) ^ 1);
   ASSERT_FALSE(outcome);
   EXPECT_EQ(outcome.status().code(), ErrorCode::kChecksumMismatch);
   EXPECT_EQ(store->queued(), 0u);
@@ -518,11 +509,11 @@ TEST_F(StreamStoreTest, ChecksumMismatchLeavesNothing) {
 TEST_F(StreamStoreTest, FewerBytesThanDeclaredIsMalformed) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(10, 1);
+  const Bytes bytes = pattern_bytes(10, 1);
   auto frame = store->begin_frame(0, "0.png", 11, 0);
   ASSERT_TRUE(frame);
   ASSERT_TRUE(frame->write(bytes));
-  auto outcome = store->finish_frame(std::move(frame).value(), xxh3(bytes));
+  auto outcome = store->finish_frame(std::move(frame).value(), xxh3_of(bytes));
   EXPECT_EQ(outcome.status().code(), ErrorCode::kMalformed);
   EXPECT_THAT(outcome.status().message(), HasSubstr("10 of 11"));
   EXPECT_EQ(names_in(root_path() / "cam"), std::vector<std::string>{"manifest.jsonl"});
@@ -533,13 +524,13 @@ TEST_F(StreamStoreTest, MoreBytesThanDeclaredIsMalformed) {
   auto store = open_stream(*root);
   auto frame = store->begin_frame(0, "0.png", 4, 0);
   ASSERT_TRUE(frame);
-  EXPECT_EQ(frame->write(pattern(5, 1)).code(), ErrorCode::kMalformed);
+  EXPECT_EQ(frame->write(pattern_bytes(5, 1)).code(), ErrorCode::kMalformed);
 }
 
 TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(4000, 1);
+  const Bytes bytes = pattern_bytes(4000, 1);
   ASSERT_TRUE(send(*store, 0, "0.png", bytes));
   ASSERT_TRUE(store->commit());
   const fs::path path = root_path() / "cam" / "0.png";
@@ -568,7 +559,7 @@ TEST_F(StreamStoreTest, IdenticalResendIsDuplicateAndLeavesTheFileUntouched) {
 TEST_F(StreamStoreTest, ResendOfAStoredFileMissingFromTheManifestAddsItsLine) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(4000, 1);
+  const Bytes bytes = pattern_bytes(4000, 1);
   ASSERT_TRUE(send(*store, 0, "0.png", bytes));
   ASSERT_TRUE(store->commit());
   // The file of sequence 1 is on disk, its manifest line is not.
@@ -601,10 +592,10 @@ TEST_F(StreamStoreTest, ResendOfAStoredFileMissingFromTheManifestAddsItsLine) {
 TEST_F(StreamStoreTest, DifferentContentUnderAStoredNameIsConflict) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes original = pattern(4000, 1);
+  const Bytes original = pattern_bytes(4000, 1);
   ASSERT_TRUE(send(*store, 0, "0.png", original));
   ASSERT_TRUE(store->commit());
-  for (const Bytes& other : {pattern(4000, 2), pattern(10, 2)}) {
+  for (const Bytes& other : {pattern_bytes(4000, 2), pattern_bytes(10, 2)}) {
     ASSERT_TRUE(send(*store, 1, "0.png", other));
     auto committed = store->commit();
     ASSERT_TRUE(committed) << committed.status().to_string();
@@ -620,7 +611,7 @@ TEST_F(StreamStoreTest, DifferentContentUnderAStoredNameIsConflict) {
 TEST_F(StreamStoreTest, CorruptResendOfAStoredNameIsChecksumMismatch) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes bytes = pattern(100, 1);
+  const Bytes bytes = pattern_bytes(100, 1);
   ASSERT_TRUE(send(*store, 0, "0.png", bytes));
   ASSERT_TRUE(store->commit());
   auto frame = store->begin_frame(1, "0.png", bytes.size(), 0);
@@ -633,10 +624,10 @@ TEST_F(StreamStoreTest, CorruptResendOfAStoredNameIsChecksumMismatch) {
 TEST_F(StreamStoreTest, SameNameTwiceInOneGroup) {
   auto root = open_root();
   auto store = open_stream(*root);
-  const Bytes a = pattern(100, 1);
+  const Bytes a = pattern_bytes(100, 1);
   ASSERT_EQ(send(*store, 0, "0.png", a).value(), FinishOutcome::kQueued);
   ASSERT_EQ(send(*store, 1, "0.png", a).value(), FinishOutcome::kQueued);
-  ASSERT_EQ(send(*store, 2, "0.png", pattern(100, 2)).value(), FinishOutcome::kQueued);
+  ASSERT_EQ(send(*store, 2, "0.png", pattern_bytes(100, 2)).value(), FinishOutcome::kQueued);
   auto result = store->commit();
   ASSERT_TRUE(result) << result.status().to_string();
   ASSERT_EQ(result->stored.size(), 2u);  // the identical copy is settled as stored
@@ -706,7 +697,7 @@ TEST_F(StreamStoreTest, SymlinkAsFinalNameIsConflictAndTargetUntouched) {
   auto store = open_stream(*root);
   const fs::path link = root_path() / "cam" / "0.png";
   fs::create_symlink(target, link);
-  for (const Bytes& bytes : {pattern(100, 1), Bytes{'s', 'e', 'c', 'r', 'e', 't'}}) {
+  for (const Bytes& bytes : {pattern_bytes(100, 1), Bytes{'s', 'e', 'c', 'r', 'e', 't'}}) {
     ASSERT_TRUE(send(*store, 0, "0.png", bytes));
     auto committed = store->commit();
     ASSERT_TRUE(committed) << committed.status().to_string();
@@ -725,7 +716,7 @@ TEST_F(StreamStoreTest, SymlinkPlantedBeforeCommitIsConflictAndTargetUntouched) 
   write_text(target, "secret");
   auto root = open_root();
   auto store = open_stream(*root);
-  ASSERT_EQ(send(*store, 0, "0.png", pattern(100, 1)).value(), FinishOutcome::kQueued);
+  ASSERT_EQ(send(*store, 0, "0.png", pattern_bytes(100, 1)).value(), FinishOutcome::kQueued);
   fs::create_symlink(target, root_path() / "cam" / "0.png");
   auto result = store->commit();
   ASSERT_TRUE(result) << result.status().to_string();
@@ -740,7 +731,7 @@ TEST_F(StreamStoreTest, DirectoryAsFinalNameIsConflict) {
   auto root = open_root();
   auto store = open_stream(*root);
   fs::create_directory(root_path() / "cam" / "0.png");
-  ASSERT_TRUE(send(*store, 0, "0.png", pattern(10, 1)));
+  ASSERT_TRUE(send(*store, 0, "0.png", pattern_bytes(10, 1)));
   auto committed = store->commit();
   ASSERT_TRUE(committed) << committed.status().to_string();
   EXPECT_TRUE(committed->stored.empty());
