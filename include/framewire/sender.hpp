@@ -82,6 +82,10 @@ struct Frame {
   // capture_to_handed latency; left at its default, that latency is not
   // measured for the frame.
   std::chrono::steady_clock::time_point captured_at{};
+  // When the caller handed the frame over, if that was before push() (an encoder in front of
+  // the Sender: ImagePusher stamps the caller's send()), so that handed_to_stored covers the
+  // encoding too; left at its default, push()'s own time.
+  std::chrono::steady_clock::time_point handed_at{};
 };
 
 // Where the receiver's copy of a stream ends, as it said when the stream was

@@ -11,7 +11,10 @@ PushQueue::PushQueue(StreamPolicy policy, std::size_t capacity, std::function<vo
       on_ready_(std::move(on_ready)) {}
 
 Status PushQueue::push(Frame frame) {
-  QueuedFrame queued{.frame = std::move(frame), .handed_at = std::chrono::steady_clock::now()};
+  const auto handed_at = frame.handed_at != std::chrono::steady_clock::time_point{}
+                             ? frame.handed_at
+                             : std::chrono::steady_clock::now();
+  QueuedFrame queued{.frame = std::move(frame), .handed_at = handed_at};
   {
     std::unique_lock lock(mutex_);
     if (policy_ == StreamPolicy::kArchive) {

@@ -1,0 +1,200 @@
+// ImagePusher with a real Sender and an in-process Receiver on 127.0.0.1: images submitted to
+// several encoding workers are stored in submission order (names, sequence, decoded pixels);
+// encoded frames submitted between images keep their place; a live pusher whose workers fall
+// behind drops the oldest waiting image and tells the Sender; an archive pusher's submit()
+// times out when full instead of dropping; a format the encoding cannot take is refused at
+// submit().
+#include "live/image_pusher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "framewire/receiver.hpp"
+#include "framewire/sender.hpp"
+#include "source/folder_listing.hpp"
+#include "support/temp_dir.hpp"
+#include "view/image_decode.hpp"
+
+namespace framewire::live {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A 16-bit image whose every sample depends on `index`, so a frame stored out of order or
+// mixed with another one shows.
+capture::Image gray16(int index, int width = 64, int height = 48) {
+  capture::Image image(width, height, capture::PixelFormat::kGray16);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      image.row16(y)[x] = static_cast<std::uint16_t>(index * 997 + y * width + x);
+    }
+  }
+  return image;
+}
+
+std::vector<std::uint8_t> read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class ImagePusherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(dir_.valid());
+    auto receiver = Receiver::create(ReceiverOptions{.root = root_, .log_interval = 0ms});
+    ASSERT_TRUE(receiver) << receiver.status().to_string();
+    receiver_ = std::move(receiver).value();
+    thread_ = std::thread([this] { receiver_->run(); });
+  }
+  void TearDown() override {
+    receiver_->stop();
+    thread_.join();
+  }
+
+  SenderOptions options() const {
+    SenderOptions options;
+    options.to = receiver_->local_address();
+    options.retry_for = 10s;
+    return options;
+  }
+
+  framewire::test::TempDir dir_{"image-pusher"};
+  std::string root_ = dir_ / "root";
+  std::unique_ptr<Receiver> receiver_;
+  std::thread thread_;
+};
+
+TEST_F(ImagePusherTest, ImagesEncodedBySeveralWorkersAreStoredInSubmissionOrder) {
+  Sender sender(options());
+  Result<StreamId> id = sender.add_stream(
+      {.name = "ir", .source_kind = "infrared", .policy = StreamPolicy::kArchive});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start().is_ok());
+  constexpr int kFrames = 40;
+  {
+    ImagePusher pusher(sender, *id, {.policy = StreamPolicy::kArchive, .workers = 3, .pending = 2});
+    for (int i = 0; i < kFrames; ++i) {
+      const capture::Image image = gray16(i);
+      if (i == 20) {  // an encoded frame between images keeps its place
+        Frame encoded;
+        encoded.file_name = "middle.bin";
+        encoded.data = {1, 2, 3};
+        ASSERT_TRUE(pusher.submit_encoded(std::move(encoded), 10s).is_ok());
+      }
+      ASSERT_TRUE(pusher.submit({.view = image.view()}, 10s).is_ok());
+    }
+    Status idle = pusher.wait_idle(30s);
+    ASSERT_TRUE(idle.is_ok()) << idle.to_string();
+  }
+  Result<SendSummary> summary = sender.finish();
+  ASSERT_TRUE(summary) << summary.status().to_string();
+  EXPECT_EQ(summary->frames, kFrames + 1u);
+
+  // Sequence order is file-name order: 000000.png .. 000019.png, middle.bin (sequence 20),
+  // then 000021.png .. (the names follow the stream's sequence).
+  std::ifstream manifest(fs::path(root_) / "ir" / "manifest.jsonl");
+  std::vector<std::string> names;
+  for (std::string line; std::getline(manifest, line);) {
+    const auto at = line.find("\"file\":\"");
+    ASSERT_NE(at, std::string::npos) << line;
+    names.push_back(line.substr(at + 8, line.find('"', at + 8) - at - 8));
+  }
+  ASSERT_EQ(names.size(), kFrames + 1u);
+  EXPECT_EQ(names[20], "middle.bin");
+  int image_index = 0;
+  for (std::size_t seq = 0; seq < names.size(); ++seq) {
+    if (seq == 20) continue;
+    EXPECT_EQ(names[seq], source::frame_file_name(seq, ".png"));
+    const std::vector<std::uint8_t> bytes = read_all(fs::path(root_) / "ir" / names[seq]);
+    Result<view::DecodedImage> decoded = view::decode_image(bytes);
+    ASSERT_TRUE(decoded) << names[seq];
+    const capture::Image expected = gray16(image_index++);
+    ASSERT_EQ(decoded->image.format(), capture::PixelFormat::kGray16);
+    EXPECT_TRUE(
+        std::equal(expected.data(), expected.data() + expected.size_bytes(), decoded->image.data()))
+        << names[seq] << " holds another image";
+  }
+}
+
+TEST_F(ImagePusherTest, LiveDropsTheOldestWaitingImageAndCountsIt) {
+  Sender sender(options());
+  Result<StreamId> id = sender.add_stream({.name = "vis", .policy = StreamPolicy::kLive});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start().is_ok());
+  // One worker and room for one waiting image: submitting 1080p frames back to back outruns
+  // the JPEG encoder, so some wait and are replaced.
+  capture::Image image(1920, 1080, capture::PixelFormat::kBgr8);
+  std::fill(image.data(), image.data() + image.size_bytes(), std::uint8_t{90});
+  std::uint64_t dropped = 0;
+  {
+    ImagePusher pusher(sender, *id, {.policy = StreamPolicy::kLive, .workers = 1, .pending = 1});
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 30; ++i) ASSERT_TRUE(pusher.submit({.view = image.view()}, 0ms).is_ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);  // never waited for the encoder
+    ASSERT_TRUE(pusher.wait_idle(60s).is_ok());
+    dropped = pusher.dropped();
+  }
+  Result<SendSummary> summary = sender.finish();
+  ASSERT_TRUE(summary) << summary.status().to_string();
+  const StreamSummary& stream = summary->streams.at(0);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(stream.dropped_source, dropped);
+  EXPECT_EQ(stream.frames + stream.frames_dropped, 30u);
+}
+
+TEST_F(ImagePusherTest, ArchiveSubmitTimesOutWhenFullInsteadOfDropping) {
+  // Nothing is pushed until the Sender starts, so the one worker sits on its frame (the
+  // archive push waits for the Sender's queue of one) and the pusher fills up.
+  Sender sender(options());
+  Result<StreamId> id =
+      sender.add_stream({.name = "vis", .policy = StreamPolicy::kArchive, .queue_frames = 1});
+  ASSERT_TRUE(id);
+  const capture::Image image = gray16(1);
+  ImagePusher pusher(sender, *id, {.policy = StreamPolicy::kArchive, .workers = 1, .pending = 1});
+  Status status;
+  int accepted = 0;
+  for (int i = 0; i < 10; ++i) {
+    status = pusher.submit({.view = image.view()}, 100ms);
+    if (!status) break;
+    ++accepted;
+  }
+  EXPECT_EQ(status.code(), ErrorCode::kTimeout) << status.to_string();
+  EXPECT_LT(accepted, 10);
+  EXPECT_FALSE(pusher.wait_for_room(50ms));
+  EXPECT_EQ(pusher.dropped(), 0u);
+  ASSERT_TRUE(sender.start().is_ok());
+  ASSERT_TRUE(pusher.wait_idle(30s).is_ok());
+  Result<SendSummary> summary = sender.finish();
+  ASSERT_TRUE(summary) << summary.status().to_string();
+  EXPECT_EQ(summary->frames, static_cast<std::uint64_t>(accepted));
+}
+
+TEST_F(ImagePusherTest, AFormatTheEncodingCannotTakeIsRefusedAtSubmit) {
+  Sender sender(options());
+  Result<StreamId> id = sender.add_stream({.name = "vis"});
+  ASSERT_TRUE(id);
+  ImagePusher jpeg(sender, *id,
+                   {.encode = capture::EncodeSpec{.encoding = capture::Encoding::kJpeg}});
+  const capture::Image sixteen = gray16(0);
+  Status status = jpeg.submit({.view = sixteen.view()}, 0ms);
+  EXPECT_EQ(status.code(), ErrorCode::kInternal);
+  EXPECT_NE(status.message().find("16-bit"), std::string::npos) << status.message();
+  capture::Image colour(8, 8, capture::PixelFormat::kRgb8);
+  ImagePusher png16(sender, *id,
+                    {.encode = capture::EncodeSpec{.encoding = capture::Encoding::kPng16}});
+  EXPECT_EQ(png16.submit({.view = colour.view()}, 0ms).code(), ErrorCode::kInternal);
+  EXPECT_EQ(png16.submit({.view = capture::ImageView{}}, 0ms).code(), ErrorCode::kInternal);
+}
+
+}  // namespace
+}  // namespace framewire::live
