@@ -253,6 +253,9 @@ class Sender {
   // sender's failure if it ends first. Folders are not waited for. Any
   // thread but the network thread (not from the callbacks), after start().
   Status flush();
+  // As flush(), waiting at most `timeout`: kTimeout when frames are still
+  // unsettled then (the Sender goes on; call again or cancel()).
+  Status flush(std::chrono::milliseconds timeout);
 
   // No more frames will be pushed on the stream; finish() ends it anyway.
   void end_stream(StreamId stream);
@@ -270,6 +273,12 @@ class Sender {
 
   // A snapshot, from any thread.
   SendProgress progress() const;
+
+  // The summary so far, as finish() would return it now (per stream: stored,
+  // dropped, latency percentiles), from any thread but the network thread:
+  // the network thread computes it when asked. After the end, the final one;
+  // before start(), an empty one.
+  SendSummary summary() const;
 
  private:
   struct Impl;

@@ -111,6 +111,10 @@ struct Sender::Impl {
   std::vector<std::uint64_t> settled;  // per stream: pushed frames stored, dropped or rejected
   std::chrono::steady_clock::time_point last_report;  // network thread
   std::atomic<bool> cancel_requested{false};
+  std::atomic<bool> network_started{false};  // set by start(), for summary()
+  // Computed by the network thread when summary() asks, and once at the end.
+  SendSummary published_summary;
+  std::uint64_t summary_generation = 0;
 
   Status add_checked(const std::string& name, const std::string& source_kind) {
     if (started) return Status(ErrorCode::kInternal, "streams are added before start()");
@@ -171,6 +175,17 @@ struct Sender::Impl {
     options.on_progress(now);
   }
 
+  // Network thread: a summary for summary()'s callers.
+  void publish_summary() {
+    SendSummary now = summary();
+    {
+      std::lock_guard lock(shared_mutex);
+      published_summary = std::move(now);
+      ++summary_generation;
+    }
+    shared_changed.notify_all();
+  }
+
   void fail_queues(const Status& why) {
     for (Stream& stream : streams) {
       if (stream.queue) stream.queue->fail(why);
@@ -187,6 +202,7 @@ struct Sender::Impl {
           fail_queues(loop->result().is_ok()
                           ? Status(ErrorCode::kInternal, "the sender has finished")
                           : loop->result());
+          publish_summary();
           {
             std::lock_guard lock(shared_mutex);
             ended = true;
@@ -310,6 +326,7 @@ Status Sender::start() {
   impl.loop = std::make_unique<net::SenderLoop>(impl.io, impl.options, std::move(loop_streams),
                                                 impl.tls.get(), std::move(hooks));
   impl.started = true;
+  impl.network_started = true;
   impl.thread = std::thread([&impl] { impl.run_network(); });
   return Status::ok();
 }
@@ -343,6 +360,10 @@ Status Sender::push(StreamId stream, Frame frame) {
 }
 
 Status Sender::flush() {
+  return flush(std::chrono::milliseconds::max());
+}
+
+Status Sender::flush(std::chrono::milliseconds timeout) {
   Impl& impl = *impl_;
   std::vector<std::uint64_t> pushed(impl.streams.size(), 0);
   for (std::size_t id = 0; id < impl.streams.size(); ++id) {
@@ -353,16 +374,38 @@ Status Sender::flush() {
     if (impl.loop) impl.publish(false);
   });
   std::unique_lock lock(impl.shared_mutex);
-  impl.shared_changed.wait(lock, [&] {
+  auto settled = [&] {
     if (impl.ended) return true;
     for (std::size_t id = 0; id < pushed.size(); ++id) {
       const std::uint64_t done = id < impl.settled.size() ? impl.settled[id] : 0;
       if (done < pushed[id]) return false;
     }
     return true;
-  });
+  };
+  if (timeout == std::chrono::milliseconds::max()) {
+    impl.shared_changed.wait(lock, settled);
+  } else if (!impl.shared_changed.wait_for(lock, timeout, settled)) {
+    return Status(ErrorCode::kTimeout, "frames are still waiting for their acknowledgement");
+  }
   if (impl.ended && !impl.end_status.is_ok()) return impl.end_status;
   return Status::ok();
+}
+
+SendSummary Sender::summary() const {
+  Impl& impl = *impl_;
+  if (!impl.network_started) return {};
+  std::unique_lock lock(impl.shared_mutex);
+  if (impl.ended) return impl.published_summary;  // the final one
+  const std::uint64_t asked_at = impl.summary_generation;
+  lock.unlock();
+  // The tallies belong to the network thread: it computes the summary. If it ends before
+  // running this, it has published the final summary.
+  asio::post(impl.io, [&impl] {
+    if (impl.loop) impl.publish_summary();
+  });
+  lock.lock();
+  impl.shared_changed.wait(lock, [&] { return impl.ended || impl.summary_generation != asked_at; });
+  return impl.published_summary;
 }
 
 void Sender::count_source_drops(StreamId stream, std::uint64_t frames) {

@@ -209,6 +209,49 @@ TEST_F(SenderApiTest, FlushWaitsForWhatWasPushedAndTheStreamGoesOn) {
   EXPECT_EQ(summary->frames, 11u);
 }
 
+TEST_F(SenderApiTest, FlushWithATimeoutSaysTimeoutWhileNothingIsAcknowledged) {
+  // No receiver: the connection is refused and retried, nothing is acknowledged.
+  SenderOptions opts = options();
+  opts.retry_for = std::chrono::milliseconds(60'000);
+  Sender sender(opts);
+  auto id = sender.add_stream(PushStreamSpec{.name = "cam", .policy = StreamPolicy::kArchive});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start());
+  ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(0, 10)}));
+  const auto start = std::chrono::steady_clock::now();
+  const Status flushed = sender.flush(std::chrono::milliseconds(200));
+  EXPECT_EQ(flushed.code(), ErrorCode::kTimeout) << flushed.to_string();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(sender.summary().frames, 0u);  // asked while the network thread retries
+  sender.cancel();
+  EXPECT_FALSE(sender.finish());
+}
+
+TEST_F(SenderApiTest, SummaryMidRunAndAfterFinishAgreeWithFinish) {
+  start_receiver();
+  Sender sender(options());
+  EXPECT_TRUE(sender.summary().streams.empty());  // before start(): empty
+  auto id = sender.add_stream(PushStreamSpec{.name = "cam", .policy = StreamPolicy::kArchive});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start());
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(i, 1000)}));
+  }
+  ASSERT_TRUE(sender.flush(std::chrono::milliseconds(30'000)));
+  const SendSummary mid = sender.summary();
+  ASSERT_EQ(mid.streams.size(), 1u);
+  EXPECT_EQ(mid.frames, 6u);
+  EXPECT_EQ(mid.streams[0].frames_captured, 6u);
+  EXPECT_EQ(mid.streams[0].handed_to_stored.count, 6u);
+  auto final_summary = sender.finish();
+  ASSERT_TRUE(final_summary) << final_summary.status().to_string();
+  const SendSummary after = sender.summary();
+  EXPECT_EQ(after.frames, final_summary->frames);
+  EXPECT_EQ(after.streams[0].handed_to_stored.count, 6u);
+  EXPECT_EQ(after.streams[0].handed_to_stored.p99_ms,
+            final_summary->streams[0].handed_to_stored.p99_ms);
+}
+
 TEST_F(SenderApiTest, CancelReleasesAPushWaitingForRoom) {
   // No receiver: the connection is refused and retried, nothing drains.
   SenderOptions opts = options();
