@@ -3,8 +3,8 @@
 //
 // Threading: create() and run() on one thread; stop() from any thread or a
 // signal handler context that is not async-signal-only (the CLI calls it from
-// an Asio signal_set). File I/O never runs on the network loop: it runs on
-// a small storage thread pool owned by the Receiver.
+// an Asio signal_set); subscribe_frames() from any thread. File I/O never runs on the network loop:
+// it runs on a small storage thread pool owned by the Receiver.
 #pragma once
 
 #include <chrono>
