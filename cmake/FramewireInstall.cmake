@@ -53,3 +53,11 @@ install(FILES ${PROJECT_BINARY_DIR}/framewire.pc DESTINATION ${CMAKE_INSTALL_LIB
 install(FILES ${PROJECT_BINARY_DIR}/apps/framewire/framewire.1
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT runtime)
 
+# The receiver as a service: the unit names the program and its configuration by their installed
+# paths, which depend on the prefix given when installing (CPack's /usr, or --prefix), so
+# packaging/install-service.cmake writes both files then.
+install(CODE "set(FRAMEWIRE_PACKAGING_DIR \"${PROJECT_SOURCE_DIR}/packaging\")
+              set(FRAMEWIRE_PACKAGING_BINARY_DIR \"${PROJECT_BINARY_DIR}/packaging\")
+              set(FRAMEWIRE_INSTALL_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+              include(\"${PROJECT_SOURCE_DIR}/packaging/install-service.cmake\")"
+        COMPONENT runtime)
