@@ -13,8 +13,8 @@
 // started by start() and joined by finish() or the destructor. add_*(),
 // start() and finish() belong to the thread that owns the Sender; push(),
 // end_stream() and count_source_drops() may be called from any one thread
-// per stream; cancel(), progress(), flush() and resume_point() from any
-// thread. The
+// per stream; cancel(), progress(), flush(), summary() and resume_point()
+// from any thread but the network thread. The
 // on_progress and on_notice callbacks run on the network thread: they must
 // return quickly (a slow one holds back the connection, never the pushers).
 //

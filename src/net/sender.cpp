@@ -37,6 +37,10 @@ namespace {
 // of video, and the queue (which drops its oldest) takes the rest.
 constexpr std::size_t kLiveInFlightFrames = 4;
 
+// flush(timeout) takes a longer timeout as no timeout at all: wait_for() adds
+// it to steady_clock::now(), which overflows near milliseconds::max().
+constexpr std::chrono::milliseconds kLongestWait = std::chrono::hours(24 * 365 * 100);
+
 Status check_stream_name(const std::string& name, const std::string& source_kind) {
   if (Status status = storage::validate_stream_name(name); !status) {
     return Status(ErrorCode::kBadName,
@@ -382,7 +386,7 @@ Status Sender::flush(std::chrono::milliseconds timeout) {
     }
     return true;
   };
-  if (timeout == std::chrono::milliseconds::max()) {
+  if (timeout >= kLongestWait) {
     impl.shared_changed.wait(lock, settled);
   } else if (!impl.shared_changed.wait_for(lock, timeout, settled)) {
     return Status(ErrorCode::kTimeout, "frames are still waiting for their acknowledgement");
@@ -428,7 +432,10 @@ Result<SendSummary> Sender::finish() {
   impl.thread.join();
   impl.joined = true;
   if (!impl.loop->result()) return impl.loop->result();
-  return impl.summary();
+  // The one the network thread computed as it ended, so that summary() and
+  // finish() give the same figures (the duration included).
+  std::lock_guard lock(impl.shared_mutex);
+  return impl.published_summary;
 }
 
 void Sender::cancel() {

@@ -1,9 +1,14 @@
 // The public framewire::Sender against a real in-process Receiver over
 // 127.0.0.1: pushed frames named by sequence and numbered on across runs,
 // named and file-backed frames, a folder and a pushed stream on one
-// connection, the live queue dropping its oldest frames, cancel() releasing a
-// waiting archive push, and push() refusing a name the receiver would.
+// connection, the live queue dropping its oldest frames, flush(timeout) and
+// summary() at any time, cancel() releasing a waiting archive push, and push()
+// refusing a name the receiver would.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -227,6 +232,46 @@ TEST_F(SenderApiTest, FlushWithATimeoutSaysTimeoutWhileNothingIsAcknowledged) {
   EXPECT_FALSE(sender.finish());
 }
 
+TEST_F(SenderApiTest, FlushWithATimeoutSaysTimeoutToAReceiverThatNeverAnswers) {
+  // A listening socket nobody accepts on: the kernel completes the TCP
+  // handshake, so the sender connects and writes its HELLO, and no reply
+  // ever comes.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+
+  SenderOptions opts = options();
+  opts.to = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  Sender sender(opts);
+  auto id = sender.add_stream(PushStreamSpec{.name = "cam", .policy = StreamPolicy::kArchive});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(sender.start());
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(i, 100)}));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Status flushed = sender.flush(std::chrono::milliseconds(300));
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(flushed.code(), ErrorCode::kTimeout) << flushed.to_string();
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  // The Sender goes on: a second flush times out the same way.
+  EXPECT_EQ(sender.flush(std::chrono::milliseconds(50)).code(), ErrorCode::kTimeout);
+  const SendSummary now = sender.summary();
+  ASSERT_EQ(now.streams.size(), 1u);
+  EXPECT_EQ(now.frames, 0u);
+  EXPECT_EQ(now.streams[0].frames_captured, 3u);
+  sender.cancel();
+  EXPECT_EQ(sender.finish().status().code(), ErrorCode::kCancelled);
+  ::close(listener);
+}
+
 TEST_F(SenderApiTest, SummaryMidRunAndAfterFinishAgreeWithFinish) {
   start_receiver();
   Sender sender(options());
@@ -241,13 +286,30 @@ TEST_F(SenderApiTest, SummaryMidRunAndAfterFinishAgreeWithFinish) {
   const SendSummary mid = sender.summary();
   ASSERT_EQ(mid.streams.size(), 1u);
   EXPECT_EQ(mid.frames, 6u);
+  EXPECT_EQ(mid.bytes, 6000u);
   EXPECT_EQ(mid.streams[0].frames_captured, 6u);
   EXPECT_EQ(mid.streams[0].handed_to_stored.count, 6u);
+  // Asked from another thread while this one pushes on.
+  SendSummary from_other_thread;
+  std::thread asker([&] { from_other_thread = sender.summary(); });
+  for (std::uint64_t i = 6; i < 10; ++i) {
+    ASSERT_TRUE(sender.push(*id, Frame{.extension = ".bin", .data = frame_bytes(i, 1000)}));
+  }
+  asker.join();
+  ASSERT_EQ(from_other_thread.streams.size(), 1u);
+  EXPECT_GE(from_other_thread.frames, 6u);
+  EXPECT_LE(from_other_thread.frames, 10u);
+
   auto final_summary = sender.finish();
   ASSERT_TRUE(final_summary) << final_summary.status().to_string();
+  EXPECT_EQ(final_summary->frames, 10u);
   const SendSummary after = sender.summary();
   EXPECT_EQ(after.frames, final_summary->frames);
-  EXPECT_EQ(after.streams[0].handed_to_stored.count, 6u);
+  EXPECT_EQ(after.bytes, final_summary->bytes);
+  EXPECT_EQ(after.seconds, final_summary->seconds);  // the same final summary, not a later one
+  ASSERT_EQ(after.streams.size(), 1u);
+  EXPECT_EQ(after.streams[0].frames_captured, 10u);
+  EXPECT_EQ(after.streams[0].handed_to_stored.count, 10u);
   EXPECT_EQ(after.streams[0].handed_to_stored.p99_ms,
             final_summary->streams[0].handed_to_stored.p99_ms);
 }
