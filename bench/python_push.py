@@ -14,13 +14,16 @@ machine stores every frame as a file in a folder under --work (the same folder f
   pushpull    ZeroMQ PUSH/PULL (imagezmq's REQ_REP=False): the sender encodes and sends, never
               waits for the receiver (ZeroMQ queues up to the high-water mark, 1000 messages); the
               receiver writes each frame to a file.
-  pushpull-2t PUSH/PULL with encoding on a pool of --zmq-threads threads (PIL and OpenCV release
-              the GIL while encoding), sent in order: what a careful user adds to go faster.
+  pushpull-2t PUSH/PULL with encoding on a pool of --zmq-threads threads, sent in order: what a
+              careful user adds to go faster (OpenCV releases the GIL while it encodes; Debian's
+              PIL 9.4 does not when saving to a BytesIO, so with PIL this gains nothing).
+  pushpull-pil PUSH/PULL encoding with PIL, added when the ZeroMQ encoder is OpenCV (the encoder
+              a Python user has without python3-opencv).
 
 Cases (--cases):
   jpeg    1920x1080x3 uint8 BGR arrays -> JPEG quality --quality (4:2:0). framewire: TurboJPEG in
           C++; ZeroMQ: OpenCV's cv2.imencode when importable, else PIL (Image.save to BytesIO,
-          libjpeg-turbo through Debian's python3-pil).
+          libjpeg-turbo through Debian's python3-pil): OpenCV is the faster of the two here.
   bytes   the same frames JPEG-encoded once beforehand: framewire send_bytes() against ZeroMQ
           sending the same bytes (transport and storage only).
   ir      1920x1080 uint16 arrays -> lossless 16-bit PNG (zlib level 1). framewire: libpng in
@@ -37,12 +40,17 @@ logarithmic buckets; ZeroMQ's exact (nearest rank).
 
 frames/s: frames stored / (first frame handed -> last frame stored; for framewire until flush()
 returned, i.e. every frame acknowledged). Each run sends for --duration seconds (or until
---max-frames, or --max-mb of frame data, whichever comes first), at full speed (--rates 0) or paced
-at N frames/s; runs alternate the transports, and each figure is the median over --runs runs.
+--max-frames, or --max-mb of frame data, whichever comes first), at full speed (rate 0) or paced at
+N frames/s (--rates for jpeg and bytes, --ir-rates for ir: no Python encoder here makes 30 fps of
+1080p PNG16); runs alternate the transports, and each figure is the median over --runs runs.
+At full speed, latency is mostly queueing: what each transport lets wait between the send call
+and the disk (framewire: the stream's queue of 4 and the receiver's 32 MiB window; ZeroMQ PUSH:
+up to 1000 messages; REQ/REP: one frame).
 
 Usage:
   python_push.py --framewire BIN [--work DIR] [--runs 3] [--duration 10] [--rates 0,30]
-                 [--cases jpeg,bytes,ir] [--transports framewire,reqrep,pushpull,pushpull-2t]
+                 [--ir-rates 0,10] [--cases jpeg,bytes,ir]
+                 [--transports framewire,reqrep,pushpull,pushpull-2t,pushpull-pil]
                  [--durable] [--json FILE]
   python_push.py recv --pattern pushpull|reqrep --out DIR --port-file FILE [--fsync]
 (PYTHONPATH must reach the framewire module unless --transports leaves framewire out.)
@@ -397,7 +405,7 @@ def run_framewire(opts, work, case, rate, frames):
     return result, problem
 
 
-def run_zmq(opts, work, case, rate, frames, transport, encoders):
+def run_zmq(opts, work, case, rate, frames, transport, encoders, pil_encoders):
     import zmq
 
     pattern = "reqrep" if transport == "reqrep" else "pushpull"
@@ -406,10 +414,9 @@ def run_zmq(opts, work, case, rate, frames, transport, encoders):
         encode = lambda data: (data, b".jpg")  # noqa: E731
     elif transport == "pushpull-raw":
         encode = encoders.raw
-    elif case == "ir":
-        encode = encoders.png16
     else:
-        encode = encoders.jpeg
+        chosen = pil_encoders if transport == "pushpull-pil" else encoders
+        encode = chosen.png16 if case == "ir" else chosen.jpeg
 
     out = work.fresh("zmq-out")
     port_file = os.path.join(work.root, "zmq.port")
@@ -519,6 +526,7 @@ TRANSPORT_LABELS = {
     "reqrep": "ZeroMQ REQ/REP",
     "pushpull": "ZeroMQ PUSH/PULL",
     "pushpull-2t": "ZeroMQ PUSH/PULL, encoding on {threads} threads",
+    "pushpull-pil": "ZeroMQ PUSH/PULL, PIL encoder",
     "pushpull-raw": "ZeroMQ PUSH/PULL, raw array (no encoding)",
 }
 CASE_LABELS = {
@@ -529,7 +537,7 @@ CASE_LABELS = {
 
 
 def transports_for(case, wanted):
-    rows = [t for t in wanted if not (case == "bytes" and t == "pushpull-2t")]
+    rows = [t for t in wanted if not (case == "bytes" and t in ("pushpull-2t", "pushpull-pil"))]
     if case == "ir" and "pushpull" in wanted and "pushpull-raw" not in rows:
         rows.append("pushpull-raw")
     return rows
@@ -546,7 +554,8 @@ def fmt(value, digits=1):
 def main_bench(opts):
     cases = [c for c in opts.cases.split(",") if c]
     transports = [t for t in opts.transports.split(",") if t]
-    rates = [float(r) for r in opts.rates.split(",") if r != ""]
+    rates = sorted({float(r) for r in opts.rates.split(",") if r != ""} |
+                   {float(r) for r in opts.ir_rates.split(",") if r != ""})
     for c in cases:
         if c not in CASE_LABELS:
             sys.exit(f"unknown case {c!r} (jpeg, bytes, ir)")
@@ -566,6 +575,9 @@ def main_bench(opts):
         print(f"[python_push] {message}", file=sys.stderr, flush=True)
 
     encoders = Encoders(opts.zmq_encoder, opts.quality)
+    pil_encoders = Encoders("pil", opts.quality)
+    if encoders.name == pil_encoders.name:
+        transports = [t for t in transports if t != "pushpull-pil"]  # the same as pushpull
     work = Work(opts.work)
     log(f"generating {opts.distinct} distinct frames per kind; ZeroMQ encoder: {encoders.name}")
     frames = {}
@@ -585,6 +597,9 @@ def main_bench(opts):
     problems = []
     for rate in rates:
         for case in cases:
+            case_rates = opts.ir_rates if case == "ir" else opts.rates
+            if rate not in {float(r) for r in case_rates.split(",") if r != ""}:
+                continue
             rows = transports_for(case, transports)
             runs = {t: [] for t in rows}
             for run in range(1, opts.runs + 1):
@@ -593,7 +608,7 @@ def main_bench(opts):
                         result, problem = run_framewire(opts, work, case, rate, frames[case])
                     else:
                         result, problem = run_zmq(opts, work, case, rate, frames[case], transport,
-                                                  encoders)
+                                                  encoders, pil_encoders)
                     result["load"] = os.getloadavg()[0]
                     runs[transport].append(result)
                     if problem:
@@ -614,6 +629,7 @@ def main_bench(opts):
                     "python": platform.python_version(),
                     "load_before": load_before, "load_after": os.getloadavg()},
         "settings": {"runs": opts.runs, "duration_s": opts.duration, "frame_limits": opts.limit,
+                     "rates": opts.rates, "ir_rates": opts.ir_rates,
                      "distinct_frames": opts.distinct, "quality": opts.quality,
                      "durable": opts.durable, "work": opts.work, "zmq_encoder": encoders.name,
                      "zmq_threads": opts.zmq_threads, "framewire": framewire_version,
@@ -697,13 +713,15 @@ def main():
                         help="where the receivers store (default /dev/shm/...; removed after)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run")
-    parser.add_argument("--max-frames", type=int, default=3000, help="frames per run at most")
-    parser.add_argument("--max-mb", type=float, default=1500,
+    parser.add_argument("--max-frames", type=int, default=6000, help="frames per run at most")
+    parser.add_argument("--max-mb", type=float, default=2000,
                         help="MB of stored frames per run at most (the receiver's folder)")
     parser.add_argument("--rates", default="0,30",
-                        help="frames/s to send at, comma-separated; 0: as fast as possible")
+                        help="frames/s to send jpeg and bytes at, comma-separated; 0: at full speed")
+    parser.add_argument("--ir-rates", default="0,10", help="the same for ir")
     parser.add_argument("--cases", default="jpeg,bytes,ir")
-    parser.add_argument("--transports", default="framewire,reqrep,pushpull,pushpull-2t")
+    parser.add_argument("--transports",
+                        default="framewire,reqrep,pushpull,pushpull-2t,pushpull-pil")
     parser.add_argument("--quality", type=int, default=90, help="JPEG quality on both sides")
     parser.add_argument("--distinct", type=int, default=24, help="distinct frames per kind")
     parser.add_argument("--durable", action="store_true",

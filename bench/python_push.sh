@@ -15,8 +15,9 @@
 # Reported: frames/s, handed->stored latency p50/p99/max, CPU per frame of sender and receiver;
 # a markdown table, then the whole report as one JSON line (and in --json FILE).
 #
-# Usage: bench/python_push.sh [--runs N] [--duration S] [--rates 0,30] [--cases jpeg,bytes,ir]
-#                             [--transports framewire,reqrep,pushpull,pushpull-2t] [--durable]
+# Usage: bench/python_push.sh [--runs N] [--duration S] [--rates 0,30] [--ir-rates 0,10]
+#                             [--cases jpeg,bytes,ir] [--durable]
+#                             [--transports framewire,reqrep,pushpull,pushpull-2t,pushpull-pil]
 #                             [--json FILE] [--keep] [any other python_push.py option]
 # Environment: FRAMEWIRE_BIN (default build/apps/framewire/framewire; a release build made by
 # scripts/build --release), FRAMEWIRE_PYTHONPATH (default the build's python/ folder, where
@@ -28,7 +29,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; }
 
 args=()
 keep=0
