@@ -3,8 +3,8 @@
 //
 // Threading: create() and run() on one thread; stop() from any thread or a
 // signal handler context that is not async-signal-only (the CLI calls it from
-// an Asio signal_set). File I/O never runs on the network loop: it runs on
-// a small storage thread pool owned by the Receiver.
+// an Asio signal_set); subscribe_frames() from any thread. File I/O never runs on the network loop:
+// it runs on a small storage thread pool owned by the Receiver.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "framewire/frame_feed.hpp"
 #include "framewire/status.hpp"
 
 namespace framewire {
@@ -103,6 +104,13 @@ class Receiver {
   void stop();
 
   ReceiverStats stats() const;
+
+  // Frames stored from now on (resends of frames already stored are not delivered), to a new
+  // feed. Any thread, before or during run(). The receiver closes every feed when run() returns
+  // (frames already queued can still be taken; then next() returns nullopt and closed() is true).
+  // The feed may outlive the Receiver. A lossless feed holds back storage while it is full;
+  // stop() releases it (FrameFeedOptions::lossless). Letting go of the feed closes it.
+  std::shared_ptr<FrameFeed> subscribe_frames(const FrameFeedOptions& options = {});
 
  private:
   friend struct ReceiverInternals;

@@ -18,6 +18,7 @@
 #include "net/address.hpp"
 #include "net/buffer_pool.hpp"
 #include "net/connection.hpp"
+#include "net/frame_feed_registry.hpp"
 #include "net/keepalive.hpp"
 #include "net/receiver_internal.hpp"
 #include "net/stream_registry.hpp"
@@ -64,6 +65,8 @@ struct Receiver::Impl {
   std::set<std::shared_ptr<net::Connection>> connections;
   // Every event goes to `metrics` (and what else listens, through `observers`).
   observe::ReceiverMetrics metrics;
+  // The feeds of subscribe_frames(); also an observer in `observers`.
+  net::FrameFeedRegistry frame_feeds;
   std::unique_ptr<observe::Fanout> observers;
   observe::ConnectionId last_connection_id = 0;
   asio::steady_timer log_timer{io};
@@ -79,7 +82,8 @@ struct Receiver::Impl {
   explicit Impl(const ReceiverOptions& opts)
       : options(opts),
         buffers(net::BufferPool::kDefaultBufferBytes, opts.read_buffer_pool_bytes),
-        pool(std::max(1U, opts.storage_threads)) {}
+        pool(std::max(1U, opts.storage_threads)),
+        frame_feeds(opts.root) {}
 
   asio::awaitable<void> accept_loop() {
     while (!stopping) {
@@ -214,6 +218,8 @@ Receiver::Receiver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Receiver::~Receiver() {
   if (!impl_) return;
+  // A consumer still waiting in next() returns now, not at its timeout.
+  impl_->frame_feeds.close_all();
   if (impl_->http) impl_->http->stop();
   impl_->pool.join();
 }
@@ -235,7 +241,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
                                      .max_streams = options.max_streams_per_connection},
                           .observer = nullptr};
   impl->observers = std::make_unique<observe::Fanout>(
-      std::vector<observe::Observer*>{&impl->metrics, &impl->live_feed});
+      std::vector<observe::Observer*>{&impl->metrics, &impl->live_feed, &impl->frame_feeds});
   impl->session_context.observer = impl->observers.get();
   // The pool's figures are atomics: read from whichever thread takes a snapshot.
   impl->metrics.set_gauges([pool = &impl->buffers] {
@@ -331,10 +337,18 @@ void Receiver::run() {
     asio::co_spawn(impl_->io, impl_->log_streams(), asio::detached);
   }
   impl_->io.run();
+  impl_->frame_feeds.close_all();
 }
 
 void Receiver::stop() {
+  // Here, not on the loop: the connections' shutdown waits for their storage
+  // jobs, and a storing thread may be waiting on a full lossless feed.
+  impl_->frame_feeds.release_all();
   asio::post(impl_->io, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+std::shared_ptr<FrameFeed> Receiver::subscribe_frames(const FrameFeedOptions& options) {
+  return impl_->frame_feeds.subscribe(options);
 }
 
 net::PipelineGauges ReceiverInternals::pipeline_gauges(const Receiver& receiver) {

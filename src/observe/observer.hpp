@@ -6,6 +6,10 @@
 // queue (dropping the oldest), never wait for a consumer, a socket or a disk.
 // A slow consumer (a browser) loses old events and is told how many; it
 // never holds back a sender.
+//
+// One documented exception: a lossless FrameFeed (net/frame_feed_registry.hpp),
+// whose consumer asked for storage to wait for it; the receiver's stop()
+// releases it before waiting for its storage threads.
 #pragma once
 
 #include <memory>
