@@ -50,7 +50,7 @@ build=${FRAMEWIRE_FUZZ_BUILD_DIR:-$FRAMEWIRE_ROOT/build-fuzz}
 if [[ ! -f "$build/build.ninja" ]] || ! grep -q '^FRAMEWIRE_BUILD_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
   fw_log "configuring $build"
   CC=clang-14 CXX=clang++-14 cmake -S "$FRAMEWIRE_ROOT" -B "$build" -G Ninja \
-    -DFRAMEWIRE_BUILD_FUZZ=ON -DFRAMEWIRE_BUILD_TESTS=OFF -DFRAMEWIRE_BUILD_BENCH=OFF \
+    -DFRAMEWIRE_BUILD_FUZZ=ON -DFRAMEWIRE_BUILD_TESTS=OFF -DFRAMEWIRE_BUILD_BENCH=OFF -DFRAMEWIRE_BUILD_PYTHON=OFF \
     -DFRAMEWIRE_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 ninja -C "$build" -j "${FRAMEWIRE_JOBS:-2}" "${targets[@]}"
