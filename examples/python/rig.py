@@ -11,6 +11,7 @@ PYTHONPATH=build/python python3 examples/python/rig.py.
 """
 
 import argparse
+import os
 import tempfile
 import threading
 import time
@@ -22,6 +23,7 @@ import framewire
 
 def camera(index, raw=False):
     """OpenCV's VideoCapture(index) when cv2 is there and the camera opens; else None."""
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # no warning for a camera that is not there
     try:
         import cv2
     except ImportError:
@@ -35,6 +37,8 @@ def camera(index, raw=False):
 def frames(args):
     """(bgr, thermal) pairs: HxWx3 uint8 and HxW uint16, from the cameras or generated."""
     visible, infrared = camera(args.camera), camera(args.ir_camera, raw=True)
+    print(f"visible: {f'camera {args.camera}' if visible else 'generated'}, "
+          f"infrared: {f'camera {args.ir_camera}' if infrared else 'generated'}", flush=True)
     y, x = np.mgrid[0:480, 0:640]  # generated visible: 640x480; infrared: 640x512
     ty, tx = np.mgrid[0:512, 0:640]
     for i in range(args.frames):
