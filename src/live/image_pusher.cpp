@@ -55,9 +55,8 @@ struct ImagePusher::Encoders {
 
 ImagePusher::ImagePusher(Sender& sender, StreamId stream, ImagePusherOptions options)
     : sender_(sender), stream_(stream), options_(options) {
-  const unsigned workers = std::max(1u, options_.workers);
-  workers_.reserve(workers);
-  for (unsigned i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });
+  workers_.reserve(worker_count());
+  for (unsigned i = 0; i < worker_count(); ++i) workers_.emplace_back([this] { work(); });
 }
 
 ImagePusher::~ImagePusher() {
@@ -115,6 +114,10 @@ Status ImagePusher::enqueue(Job job, std::chrono::milliseconds wait) {
     waiting_.pop_front();
     ++dropped_;
     sender_.count_source_drops(stream_, 1);
+    // Settle it now if it was the next to push (a live push() never waits, so this thread may
+    // push what is ready behind it): left in ready_, it would count against the workers'
+    // bound with nobody to drain it.
+    push_ready(lock);
   }
   if (!failure_.is_ok()) return failure_;
   if (closed_) return Status(ErrorCode::kCancelled, "the stream is closed");
@@ -182,7 +185,13 @@ void ImagePusher::work() {
   Encoders encoders;
   std::unique_lock lock(mutex_);
   for (;;) {
-    changed_.wait(lock, [&] { return closed_ || !waiting_.empty(); });
+    // Encoded frames wait in ready_ while an archive push() waits for the Sender: a worker
+    // takes a new image only while fewer than `workers` of them wait, so memory stays bounded
+    // (pending images + a few frames) and a slow link backs up into submit(), where live
+    // drops and archive waits. ready_ never blocks the next ticket: tickets are taken in
+    // order, so the one to push next is in ready_ or in a worker's hands.
+    changed_.wait(lock,
+                  [&] { return closed_ || (!waiting_.empty() && ready_.size() < worker_count()); });
     if (closed_) return;
     Job job = std::move(waiting_.front());
     waiting_.pop_front();
@@ -211,6 +220,7 @@ void ImagePusher::push_ready(std::unique_lock<std::mutex>& lock) {
     Done done = std::move(next->second);
     ready_.erase(next);
     ++next_push_;
+    changed_.notify_all();  // a worker may take the next image
     if (!done.frame || !failure_.is_ok() || closed_) continue;
     // Archive: push() waits while the Sender's queue is full; the lock is not held meanwhile,
     // so submit() and the other workers go on.

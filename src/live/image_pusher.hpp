@@ -15,6 +15,7 @@
 // happens on one worker at a time (`pushing_`), in ticket order, outside the lock.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -96,6 +97,8 @@ class ImagePusher {
   };
 
   struct Encoders;  // a worker's own codec state
+
+  unsigned worker_count() const { return std::max(1u, options_.workers); }
 
   Status enqueue(Job job, std::chrono::milliseconds wait);
   void work();

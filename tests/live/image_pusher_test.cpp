@@ -153,23 +153,27 @@ TEST_F(ImagePusherTest, LiveDropsTheOldestWaitingImageAndCountsIt) {
 }
 
 TEST_F(ImagePusherTest, ArchiveSubmitTimesOutWhenFullInsteadOfDropping) {
-  // Nothing is pushed until the Sender starts, so the one worker sits on its frame (the
-  // archive push waits for the Sender's queue of one) and the pusher fills up.
+  // Nothing is pushed until the Sender starts, so a worker sits on its frame (the archive
+  // push waits for the Sender's queue of one) and the pusher fills up.
   Sender sender(options());
   Result<StreamId> id =
       sender.add_stream({.name = "vis", .policy = StreamPolicy::kArchive, .queue_frames = 1});
   ASSERT_TRUE(id);
   const capture::Image image = gray16(1);
-  ImagePusher pusher(sender, *id, {.policy = StreamPolicy::kArchive, .workers = 1, .pending = 1});
+  // Three workers: while one waits in push(), the others may encode only a bounded number of
+  // frames ahead (the bug: they kept taking images, and encoded frames piled up unbounded).
+  ImagePusher pusher(sender, *id, {.policy = StreamPolicy::kArchive, .workers = 3, .pending = 1});
   Status status;
   int accepted = 0;
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < 20; ++i) {
     status = pusher.submit({.view = image.view()}, 100ms);
     if (!status) break;
     ++accepted;
   }
   EXPECT_EQ(status.code(), ErrorCode::kTimeout) << status.to_string();
-  EXPECT_LT(accepted, 10);
+  // The Sender's queue (1), the frame in push() (1), encoded frames waiting (at most 3), the
+  // images in the workers' hands and the one waiting.
+  EXPECT_LE(accepted, 8);
   EXPECT_FALSE(pusher.wait_for_room(50ms));
   EXPECT_EQ(pusher.dropped(), 0u);
   ASSERT_TRUE(sender.start().is_ok());
