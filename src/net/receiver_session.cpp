@@ -46,11 +46,16 @@ ReceiverSession::ReceiverSession(SessionContext& context, std::string peer,
 }
 
 ReceiverSession::~ReceiverSession() {
+  release_streams();
+}
+
+void ReceiverSession::release_streams() {
   current_.reset();  // removes the temporary file of an unfinished frame
   for (auto& [id, stream] : streams_) {
     context_.registry->release(stream.name);
     tell(observe::StreamClosed{.connection = connection_, .stream = stream.name});
   }
+  streams_.clear();
 }
 
 void ReceiverSession::note_progress() {
@@ -292,6 +297,10 @@ void ReceiverSession::on_frame_end(std::uint64_t checksum, protocol::ByteBuffer&
 
 void ReceiverSession::on_goodbye(protocol::ByteBuffer& out) {
   if (Status status = commit_and_acknowledge(out); !status) return fail(status, out);
+  // The streams are free before the peer reads our GOODBYE: a sender that reconnects at once
+  // (or another one taking over) must not find them still held by this closing connection
+  // (stream_busy), as it could while they were released only when the session was destroyed.
+  release_streams();
   protocol::encode_message(protocol::Goodbye{}, out);
   close("goodbye");
 }

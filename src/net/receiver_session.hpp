@@ -119,6 +119,9 @@ class ReceiverSession {
   void on_frame_data(std::span<const std::uint8_t> bytes, protocol::ByteBuffer& out);
   void on_frame_end(std::uint64_t checksum, protocol::ByteBuffer& out);
   void on_goodbye(protocol::ByteBuffer& out);
+  // Gives every open stream back to the registry (StreamClosed told); an unfinished frame is
+  // removed. At GOODBYE and in the destructor.
+  void release_streams();
 
   // Stores the queued frames of every stream and appends the ACKs.
   Status commit_and_acknowledge(protocol::ByteBuffer& out);

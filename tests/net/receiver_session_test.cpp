@@ -628,5 +628,32 @@ TEST(ReceiverSession, BytesAfterGoodbyeAreUnexpectedMessage) {
   EXPECT_FALSE(fs::exists(rig.stored("cam") + "/1.png"));
 }
 
+// A GOODBYE gives the streams back at once, not when the session is destroyed (on a storage
+// thread, after the connection closed): a sender reconnecting as soon as it read our GOODBYE
+// used to be told stream_busy now and then (StaleSequence flaked on a loaded machine).
+TEST(ReceiverSession, GoodbyeFreesItsStreamsBeforeTheSessionIsGone) {
+  SessionRig rig;
+  ASSERT_TRUE(rig.ok());
+  auto first = rig.session("first");
+  ReplyReader first_reader;
+  Bytes bytes = hello_bytes();
+  append(bytes, open_bytes(1, "cam"));
+  append(bytes, encode_frame({.stream_id = 1, .sequence = 0, .file_name = "0.png"}, pattern(5, 1)));
+  append(bytes, encode(protocol::Goodbye{}));
+  const auto replies = first_reader.consume(*first, bytes);
+  ASSERT_FALSE(replies.empty());
+  EXPECT_TRUE(std::holds_alternative<protocol::Goodbye>(replies.back()));
+
+  auto second = rig.session("second");  // `first` still exists
+  ReplyReader second_reader;
+  Bytes again = hello_bytes();
+  append(again, open_bytes(1, "cam"));
+  const auto opened = second_reader.consume(*second, again);
+  ASSERT_FALSE(opened.empty());
+  const auto* stream = std::get_if<protocol::StreamOpened>(&opened.back());
+  ASSERT_NE(stream, nullptr) << describe(opened.back());
+  EXPECT_EQ(stream->next_sequence, 1U);
+}
+
 }  // namespace
 }  // namespace framewire::test
