@@ -47,7 +47,7 @@ run_once() {
 }
 
 run_once 0.3
-summary='stream rig1/infrared \(infrared\) from 127\.0\.0\.1:[0-9]+: [0-9.]+ fps, [0-9.]+ MB/s, [0-9]+ frames stored, 0 rejected, 0 dropped, capture->stored p50 [0-9.]+ ms p99 [0-9.]+ ms, last frame [0-9.]+ s ago'
+summary='stream rig1/infrared \(infrared\) from 127\.0\.0\.1:[0-9]+: [0-9.]+ fps, [0-9.]+ MB/s, [0-9]+ frames stored, 0 rejected, [0-9]+ dropped, capture->stored p50 [0-9.]+ ms p99 [0-9.]+ ms, last frame [0-9.]+ s ago'
 count=$(grep -cE "$summary" "$work/log" || true)
 if ((count >= 2)); then
   pass "$count summary lines at --log-interval 0.3"
