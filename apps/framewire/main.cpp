@@ -1,13 +1,17 @@
 // The framewire command line: parses arguments and calls the library.
 //   framewire serve --root DIR --listen HOST:PORT [...]
+//   framewire serve --config FILE [...]
 //   framewire send --to HOST:PORT --stream NAME [--source KIND] (DIR | --capture SRC) [...]
+//   framewire --version
 // Exit codes: 0 done, 1 failed, 2 a usage error (arguments, names, sources: found before
 // anything is sent), 128+N cancelled by signal N; 70 an unexpected internal failure.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
+#include "framewire/version.hpp"
 #include "send_command.hpp"
 #include "serve_command.hpp"
 
@@ -16,7 +20,7 @@ namespace {
 int run(int argc, char** argv) {
   CLI::App app{"framewire: move image frames from senders to a receiver, fast and safely"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "framewire 0.1.0");
+  app.set_version_flag("--version", "framewire " + std::string(framewire::kVersion));
 
   framewire::cli::ServeArguments serve_args;
   framewire::cli::add_serve_command(app, serve_args);
@@ -25,6 +29,12 @@ int run(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ConfigError& error) {
+    // An unknown key in `serve --config FILE`, which CLI11 words "INI was not able to parse
+    // serve.KEY".
+    std::fprintf(stderr, "framewire serve --config: %s (keys are serve's long options)\n",
+                 error.what());
+    return 2;
   } catch (const CLI::ParseError& error) {
     // --help and --version end here with 0; a malformed command line is a usage error (2),
     // like the mistakes the commands find themselves.

@@ -9,7 +9,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <istream>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace framewire::cli {
 
@@ -61,10 +65,40 @@ class SignalWatcher {
   std::thread thread_;
 };
 
+// The format of `serve --config FILE`: CLI11's TOML-like `key = value` lines, keys being serve's
+// long option names. CLI11 2.1 (Debian bookworm's) reads a configuration file for the main
+// program only, so the main program holds the file option, hidden, and this format files every
+// key under `serve`: `root = "/srv/frames"` sets serve's --root. Options given on the command
+// line win over the file's.
+class ServeConfigFormat : public CLI::ConfigTOML {
+ public:
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    std::vector<CLI::ConfigItem> parsed = CLI::ConfigTOML::from_config(input);
+    for (CLI::ConfigItem& item : parsed) item.parents.insert(item.parents.begin(), "serve");
+    return parsed;
+  }
+};
+
 }  // namespace
 
 void add_serve_command(CLI::App& app, ServeArguments& args) {
   CLI::App* serve = app.add_subcommand("serve", "Receive frames and store them under a folder");
+  serve->footer(
+      "A configuration file (--config) has one `key = value` line per long option, without its "
+      "dashes: root = \"/srv/frames\", listen = \"0.0.0.0:7878\", insecure = true; # starts a "
+      "comment; an unknown key is an error; the command line wins over the file.\n"
+      "SIGINT or SIGTERM: stores and acknowledges the frames received completely, then exits 0.");
+  CLI::Option* config_file = app.set_config("--config")->group("");
+  app.config_formatter(std::make_shared<ServeConfigFormat>());
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  serve
+      ->add_option_function<std::string>(
+          "--config", [config_file](const std::string& file) { config_file->add_result(file); },
+          "Read options from FILE (see below)")
+      ->check(CLI::ExistingFile)
+      ->configurable(false)
+      // Hand the file to the main program while parsing, before it reads configuration files.
+      ->trigger_on_parse();
   serve->add_option("--root", args.options.root, "Storage folder (created if missing)")->required();
   serve->add_option("--listen", args.options.listen, "HOST:PORT to listen on; port 0 picks one")
       ->capture_default_str();

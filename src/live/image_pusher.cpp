@@ -54,7 +54,7 @@ struct ImagePusher::Encoders {
 };
 
 ImagePusher::ImagePusher(Sender& sender, StreamId stream, ImagePusherOptions options)
-    : sender_(sender), stream_(stream), options_(std::move(options)) {
+    : sender_(sender), stream_(stream), options_(options) {
   const unsigned workers = std::max(1u, options_.workers);
   workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) workers_.emplace_back([this] { work(); });

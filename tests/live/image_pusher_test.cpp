@@ -127,29 +127,29 @@ TEST_F(ImagePusherTest, ImagesEncodedBySeveralWorkersAreStoredInSubmissionOrder)
 }
 
 TEST_F(ImagePusherTest, LiveDropsTheOldestWaitingImageAndCountsIt) {
+  // The Sender's stream holds one frame and is not started yet, so the one worker soon sits
+  // in push() with the next frame, and with room for one waiting image every further submit()
+  // replaces the waiting one: at most 3 of the 10 images get through, whatever the speed of
+  // the encoder (no timing involved).
   Sender sender(options());
-  Result<StreamId> id = sender.add_stream({.name = "vis", .policy = StreamPolicy::kLive});
+  Result<StreamId> id =
+      sender.add_stream({.name = "vis", .policy = StreamPolicy::kArchive, .queue_frames = 1});
   ASSERT_TRUE(id);
-  ASSERT_TRUE(sender.start().is_ok());
-  // One worker and room for one waiting image: submitting 1080p frames back to back outruns
-  // the JPEG encoder, so some wait and are replaced.
-  capture::Image image(1920, 1080, capture::PixelFormat::kBgr8);
-  std::fill(image.data(), image.data() + image.size_bytes(), std::uint8_t{90});
+  const capture::Image image = gray16(3);
   std::uint64_t dropped = 0;
   {
     ImagePusher pusher(sender, *id, {.policy = StreamPolicy::kLive, .workers = 1, .pending = 1});
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < 30; ++i) ASSERT_TRUE(pusher.submit({.view = image.view()}, 0ms).is_ok());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);  // never waited for the encoder
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(pusher.submit({.view = image.view()}, 0ms).is_ok());
+    ASSERT_TRUE(sender.start().is_ok());
     ASSERT_TRUE(pusher.wait_idle(60s).is_ok());
     dropped = pusher.dropped();
   }
   Result<SendSummary> summary = sender.finish();
   ASSERT_TRUE(summary) << summary.status().to_string();
   const StreamSummary& stream = summary->streams.at(0);
-  EXPECT_GT(dropped, 0u);
+  EXPECT_GE(dropped, 7u);
   EXPECT_EQ(stream.dropped_source, dropped);
-  EXPECT_EQ(stream.frames + stream.frames_dropped, 30u);
+  EXPECT_EQ(stream.frames + dropped, 10u);
 }
 
 TEST_F(ImagePusherTest, ArchiveSubmitTimesOutWhenFullInsteadOfDropping) {
