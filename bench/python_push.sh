@@ -65,8 +65,9 @@ if ((${#missing[@]})); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     "${missing[@]}" >&2
 fi
-PYTHONPATH=$pythonpath${PYTHONPATH:+:$PYTHONPATH} "$py" -c 'import framewire' 2>/dev/null ||
-  fw_die "$py cannot import framewire from $pythonpath (build the Python module, or set FRAMEWIRE_PYTHONPATH)"
+if ! why=$(PYTHONPATH=$pythonpath${PYTHONPATH:+:$PYTHONPATH} "$py" -c 'import framewire' 2>&1); then
+  fw_die "$py cannot import framewire from $pythonpath: $(tail -1 <<<"$why") (build the Python module, or set FRAMEWIRE_PYTHONPATH)"
+fi
 
 if [[ -n "${BENCH_DIR:-}" ]]; then
   work=$BENCH_DIR
