@@ -21,6 +21,8 @@ void bind_errors(py::module_& module) {
       },
       "Called once by framewire/__init__.py: how to build the exception for a failure.");
 
+  // pybind11 takes a plain function pointer of exactly this signature.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   py::register_exception_translator([](std::exception_ptr raised) {
     try {
       if (raised) std::rethrow_exception(raised);

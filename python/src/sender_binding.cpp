@@ -182,7 +182,7 @@ class PyStream {
   PyStream(std::shared_ptr<SenderState> state, StreamId id, std::string name)
       : state_(std::move(state)), id_(id), name_(std::move(name)) {}
 
-  void send(const py::array& array, std::optional<std::string> name,
+  void send(const py::array& array, const std::optional<std::string>& name,
             std::optional<double> capture_time, bool rgb) {
     const capture::ImageView view = view_of(array, rgb);
     state_->ensure_started();
@@ -200,8 +200,8 @@ class PyStream {
     check(status);
   }
 
-  void send_bytes(const py::buffer& data, std::optional<std::string> name,
-                  std::optional<std::string> extension, std::optional<double> capture_time) {
+  void send_bytes(const py::buffer& data, const std::optional<std::string>& name,
+                  const std::optional<std::string>& extension, std::optional<double> capture_time) {
     const py::buffer_info info = data.request();  // bytes, bytearray, memoryview, numpy
     if (info.ndim != 1 && !py::array::ensure(data)) {
       throw StatusError(Status(ErrorCode::kInternal, "send_bytes() takes a flat bytes buffer"));
