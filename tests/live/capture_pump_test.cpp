@@ -19,7 +19,7 @@
 #include "framewire/receiver.hpp"
 #include "framewire/sender.hpp"
 #include "live/live_support.hpp"
-#include "support/temp_dir.hpp"
+#include "support/in_process_receiver.hpp"
 
 namespace framewire::live {
 namespace {
@@ -27,24 +27,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class CapturePumpTest : public ::testing::Test {
+class CapturePumpTest : public framewire::test::InProcessReceiverTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dir_.valid());
-    auto receiver = Receiver::create(ReceiverOptions{.root = root_});
-    ASSERT_TRUE(receiver) << receiver.status().to_string();
-    receiver_ = std::move(receiver).value();
-    thread_ = std::thread([this] { receiver_->run(); });
-  }
-  void TearDown() override {
-    receiver_->stop();
-    thread_.join();
-  }
-
   SenderOptions options() const {
-    SenderOptions options;
-    options.to = receiver_->local_address();
-    options.retry_for = 10s;
+    SenderOptions options = sender_options();
     options.backoff_max = 200ms;
     return options;
   }
@@ -60,11 +46,6 @@ class CapturePumpTest : public ::testing::Test {
     ASSERT_TRUE(id) << id.status().to_string();
     pump.add(*id, name, std::move(prepared).value());
   }
-
-  framewire::test::TempDir dir_{"capture-pump"};
-  std::string root_ = dir_ / "root";
-  std::unique_ptr<Receiver> receiver_;
-  std::thread thread_;
 };
 
 TEST_F(CapturePumpTest, StopFromAnotherThreadEndsEveryCaptureAndWhatWasCapturedIsStored) {

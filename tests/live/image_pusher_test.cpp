@@ -21,7 +21,7 @@
 #include "framewire/receiver.hpp"
 #include "framewire/sender.hpp"
 #include "source/folder_listing.hpp"
-#include "support/temp_dir.hpp"
+#include "support/in_process_receiver.hpp"
 #include "view/image_decode.hpp"
 
 namespace framewire::live {
@@ -47,31 +47,10 @@ std::vector<std::uint8_t> read_all(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-class ImagePusherTest : public ::testing::Test {
+// A real Receiver in this process, a Sender to it per test.
+class ImagePusherTest : public framewire::test::InProcessReceiverTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(dir_.valid());
-    auto receiver = Receiver::create(ReceiverOptions{.root = root_, .log_interval = 0ms});
-    ASSERT_TRUE(receiver) << receiver.status().to_string();
-    receiver_ = std::move(receiver).value();
-    thread_ = std::thread([this] { receiver_->run(); });
-  }
-  void TearDown() override {
-    receiver_->stop();
-    thread_.join();
-  }
-
-  SenderOptions options() const {
-    SenderOptions options;
-    options.to = receiver_->local_address();
-    options.retry_for = 10s;
-    return options;
-  }
-
-  framewire::test::TempDir dir_{"image-pusher"};
-  std::string root_ = dir_ / "root";
-  std::unique_ptr<Receiver> receiver_;
-  std::thread thread_;
+  SenderOptions options() const { return sender_options(); }
 };
 
 TEST_F(ImagePusherTest, ImagesEncodedBySeveralWorkersAreStoredInSubmissionOrder) {
