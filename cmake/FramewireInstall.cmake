@@ -9,7 +9,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(FRAMEWIRE_LIBRARIES framewire framewire_core framewire_protocol framewire_storage
-                        framewire_source framewire_observe framewire_view framewire_net
+                        framewire_jetstream framewire_source framewire_observe framewire_view framewire_net
                         framewire_capture framewire_live)
 install(TARGETS ${FRAMEWIRE_LIBRARIES}
         EXPORT framewireTargets
@@ -39,7 +39,8 @@ install(FILES ${PROJECT_BINARY_DIR}/framewireConfig.cmake
 # pkg-config: the static libraries in link order (each before the layers it uses), paths
 # relative to the installed .pc file.
 set(FRAMEWIRE_PC_LIBS "-lframewire_live -lframewire_net -lframewire_view -lframewire_capture")
-string(APPEND FRAMEWIRE_PC_LIBS " -lframewire_source -lframewire_storage -lframewire_observe")
+string(APPEND FRAMEWIRE_PC_LIBS " -lframewire_source -lframewire_jetstream -lframewire_storage")
+string(APPEND FRAMEWIRE_PC_LIBS " -lframewire_observe")
 string(APPEND FRAMEWIRE_PC_LIBS " -lframewire_protocol -lframewire_core")
 # FFmpeg's shared libraries as pkg-config found them for src/ (not --static: cmake/framewire.pc.in).
 list(JOIN FFMPEG_LDFLAGS " " FRAMEWIRE_PC_FFMPEG_LIBS)

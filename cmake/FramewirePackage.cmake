@@ -70,7 +70,7 @@ package (find_package(framewire CONFIG REQUIRED), target framewire::framewire) a
 pkg-config file (pkg-config --libs framewire).")
 # What framewireConfig.cmake and framewire.pc find, Boost for the view's private Beast include.
 set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS
-    "libfmt-dev, libspdlog-dev, nlohmann-json3-dev, libssl-dev (>= 3), libxxhash-dev, libpng-dev, \
+    "libfmt-dev, libspdlog-dev, nlohmann-json3-dev, libssl-dev (>= 3), libxxhash-dev, libnats-dev, libpng-dev, \
 libturbojpeg0-dev, libavformat-dev, libavcodec-dev, libswscale-dev, libavdevice-dev, \
 libavutil-dev, libboost-dev (>= 1.74), pkg-config")
 

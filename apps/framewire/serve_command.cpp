@@ -82,7 +82,8 @@ class ServeConfigFormat : public CLI::ConfigTOML {
 }  // namespace
 
 void add_serve_command(CLI::App& app, ServeArguments& args) {
-  CLI::App* serve = app.add_subcommand("serve", "Receive frames and store them under a folder");
+  CLI::App* serve =
+      app.add_subcommand("serve", "Receive frames and store them under a folder, or in NATS JetStream");
   serve->footer(
       "A configuration file (--config) has one `key = value` line per long option, without its "
       "dashes: root = \"/srv/frames\", listen = \"0.0.0.0:7878\", insecure = true; # starts a "
@@ -99,7 +100,14 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
       ->configurable(false)
       // Hand the file to the main program while parsing, before it reads configuration files.
       ->trigger_on_parse();
-  serve->add_option("--root", args.options.root, "Storage folder (created if missing)")->required();
+  CLI::Option* root =
+      serve->add_option("--root", args.options.root, "Storage folder (created if missing)");
+  serve
+      ->add_option("--store", args.nats.options.url,
+                   "Store in NATS JetStream instead of a folder: nats://HOST:PORT[,HOST:PORT...] "
+                   "(docs/SCALE.md)")
+      ->excludes(root);
+  add_nats_options(*serve, args.nats, /*with_replicas=*/true);
   serve->add_option("--listen", args.options.listen, "HOST:PORT to listen on; port 0 picks one")
       ->capture_default_str();
   serve->add_option("--sync", args.sync, "none | batch (group commit) | each")
@@ -175,6 +183,13 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
 }
 
 int run_serve(ServeArguments& args) {
+  if (args.options.root.empty() && args.nats.options.url.empty()) {
+    std::fprintf(stderr, "framewire serve: error: give --root DIR (a folder) or --store nats://... "
+                         "(NATS JetStream)\n");
+    return 2;
+  }
+  finish_nats_options(args.nats);
+  args.options.nats = args.nats.options;
   spdlog::set_default_logger(spdlog::stderr_color_mt("framewire"));
   spdlog::set_level(spdlog::level::from_str(args.log_level));
   args.options.sync = args.sync == "none"   ? SyncMode::kNone
@@ -198,11 +213,20 @@ int run_serve(ServeArguments& args) {
     std::fprintf(stderr, "framewire serve: error: %s\n", receiver.status().to_string().c_str());
     // A refused configuration (a public address without --insecure or
     // --http-public) is a usage mistake, like send's: exit code 2.
-    return receiver.status().code() == ErrorCode::kForbidden ? 2 : 1;
+    const ErrorCode code = receiver.status().code();
+    return code == ErrorCode::kForbidden || code == ErrorCode::kBadName ? 2 : 1;
   }
-  std::printf("framewire receiver listening on %s, storing under %s (sync %s, %s)\n",
-              (*receiver)->local_address().c_str(), args.options.root.c_str(), args.sync.c_str(),
-              args.options.tls_cert.empty() ? "plain TCP" : "mutual TLS 1.3");
+  const char* transport = args.options.tls_cert.empty() ? "plain TCP" : "mutual TLS 1.3";
+  if (args.nats.options.url.empty()) {
+    std::printf("framewire receiver listening on %s, storing under %s (sync %s, %s)\n",
+                (*receiver)->local_address().c_str(), args.options.root.c_str(),
+                args.sync.c_str(), transport);
+  } else {
+    std::printf("framewire receiver listening on %s, storing in JetStream stream %s at %s "
+                "(replicas %d, %s)\n",
+                (*receiver)->local_address().c_str(), args.nats.options.stream.c_str(),
+                args.nats.options.url.c_str(), args.nats.options.replicas, transport);
+  }
   if (const std::string http = (*receiver)->http_address(); !http.empty()) {
     std::printf("live view on http://%s/ (metrics: /metrics, streams: /streams)\n", http.c_str());
   }

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "framewire/receiver.hpp"
+#include "nats_args.hpp"
 
 namespace framewire::cli {
 
@@ -14,6 +15,7 @@ struct ServeArguments {
   double idle_timeout_s = 30;
   double log_interval_s = 10;
   std::string log_level = "info";
+  NatsArguments nats;
 };
 
 void add_serve_command(CLI::App& app, ServeArguments& args);

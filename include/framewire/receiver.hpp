@@ -13,6 +13,7 @@
 #include <string>
 
 #include "framewire/frame_feed.hpp"
+#include "framewire/nats_options.hpp"
 #include "framewire/status.hpp"
 
 namespace framewire {
@@ -25,6 +26,10 @@ enum class SyncMode {
 
 struct ReceiverOptions {
   std::string root;                    // storage folder, created if missing
+  // Store into NATS JetStream instead (docs/SCALE.md) when nats.url is set;
+  // `root` and `sync` are then unused (JetStream's replicas are the
+  // durability). Frames fed to subscribe_frames() then have no path.
+  NatsOptions nats;
   std::string listen = "127.0.0.1:0";  // HOST:PORT, [v6]:PORT; port 0 picks a free one
   SyncMode sync = SyncMode::kBatch;
   std::uint64_t max_frame_bytes = std::uint64_t{256} << 20;

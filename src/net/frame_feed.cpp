@@ -132,7 +132,8 @@ std::string absolute_root(const std::string& root) {
 
 }  // namespace
 
-FrameFeedRegistry::FrameFeedRegistry(const std::string& root) : root_(absolute_root(root)) {}
+FrameFeedRegistry::FrameFeedRegistry(const std::string& root)
+    : root_(root.empty() ? root : absolute_root(root)) {}
 
 std::shared_ptr<FrameFeed> FrameFeedRegistry::subscribe(const FrameFeedOptions& options) {
   // Not make_shared: the constructor is private to the feed's friends.
@@ -179,7 +180,9 @@ void FrameFeedRegistry::on_event(const observe::Event& event) {
       .stream = stored->stream,
       .source_kind = stored->source_kind,
       .file_name = stored->file_name,
-      .path = (std::filesystem::path(root_) / stored->stream / stored->file_name).string(),
+      .path = root_.empty()
+                  ? std::string()
+                  : (std::filesystem::path(root_) / stored->stream / stored->file_name).string(),
       .sequence = stored->sequence,
       .bytes = stored->bytes,
       .capture_time_ns = stored->capture_time_ns,

@@ -1,6 +1,7 @@
 #include "framewire/receiver.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <asio/co_spawn.hpp>
@@ -25,6 +26,7 @@
 #include "net/tls_context.hpp"
 #include "observe/observer.hpp"
 #include "observe/receiver_metrics.hpp"
+#include "jetstream/jetstream_storage.hpp"
 #include "storage/stream_store.hpp"
 #include "view/http_server.hpp"
 #include "view/live_feed.hpp"
@@ -58,7 +60,7 @@ struct Receiver::Impl {
   asio::thread_pool pool;
   asio::ip::tcp::acceptor acceptor{io};
   std::unique_ptr<asio::ssl::context> tls;  // null: plain TCP
-  std::unique_ptr<storage::StorageRoot> root;
+  std::unique_ptr<storage::Storage> storage;  // a StorageRoot, or JetStream
   net::StreamRegistry registry;
   net::SessionContext session_context;
   net::ConnectionSettings connection_settings;
@@ -83,7 +85,7 @@ struct Receiver::Impl {
       : options(opts),
         buffers(net::BufferPool::kDefaultBufferBytes, opts.read_buffer_pool_bytes),
         pool(std::max(1U, opts.storage_threads)),
-        frame_feeds(opts.root) {}
+        frame_feeds(opts.nats.url.empty() ? opts.root : std::string()) {}
 
   asio::awaitable<void> accept_loop() {
     while (!stopping) {
@@ -229,11 +231,18 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   if (!address) return address.status();
   auto impl = std::make_unique<Impl>(options);
 
-  auto root = storage::StorageRoot::open(options.root, to_policy(options.sync));
-  if (!root) return root.status();
-  impl->root = std::move(root).value();
+  if (options.nats.url.empty()) {
+    auto root = storage::StorageRoot::open(options.root, to_policy(options.sync));
+    if (!root) return root.status();
+    impl->storage = std::move(root).value();
+  } else {
+    auto store = jetstream::JetStreamStorage::open(jetstream::jetstream_options(
+        options.nats, fmt::format("framewire serve on {} (pid {})", options.listen, getpid())));
+    if (!store) return store.status();
+    impl->storage = std::move(store).value();
+  }
   impl->session_context =
-      net::SessionContext{.storage = impl->root.get(),
+      net::SessionContext{.storage = impl->storage.get(),
                           .registry = &impl->registry,
                           .limits = {.max_frame_bytes = options.max_frame_bytes,
                                      .window_bytes = options.window_bytes,
@@ -304,7 +313,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   if (!options.http_listen.empty()) {
     view::Sources sources{.metrics = &impl->metrics,
                           .feed = &impl->live_feed,
-                          .read_frame = [store = static_cast<storage::Storage*>(impl->root.get()),
+                          .read_frame = [store = impl->storage.get(),
                                          max_bytes = options.max_frame_bytes](
                                             std::string_view stream, std::string_view file) {
                             return store->read_frame(stream, file, max_bytes);

@@ -1,0 +1,25 @@
+// libnats errors as Status (nats_handles.hpp). Any thread.
+#include "jetstream/nats_handles.hpp"
+
+#include <fmt/format.h>
+
+namespace framewire::jetstream {
+
+Status nats_status(natsStatus status, std::string_view what, int js_error, ErrorCode code) {
+  std::string message = fmt::format("{}: {}", what, natsStatus_GetText(status));
+  natsStatus last = NATS_OK;
+  const char* detail = nats_GetLastError(&last);
+  if (detail != nullptr && *detail != '\0' && last == status) {
+    message += fmt::format(" ({})", detail);
+  }
+  if (js_error != 0) message += fmt::format(" [JetStream error {}]", js_error);
+  return Status(code, std::move(message));
+}
+
+std::string_view header(natsMsg* msg, const char* key) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(msg, key, &value) != NATS_OK || value == nullptr) return {};
+  return value;
+}
+
+}  // namespace framewire::jetstream
