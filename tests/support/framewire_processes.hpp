@@ -78,12 +78,14 @@ class ServeProcess {
   ServeProcess& operator=(const ServeProcess&) = delete;
 
   // Starts the server on `root` with extra arguments (e.g. "--idle-timeout",
-  // "1") and waits until it prints its "listening on" line.
+  // "1") and waits until it prints its "listening on" line. An empty `root`
+  // gives no --root (the store is then in `extra`: --store nats://...).
   testing::AssertionResult start(const std::string& root,
                                  const std::vector<std::string>& extra = {}) {
     root_ = root;
-    std::vector<std::string> argv{framewire_binary(), "serve",      "--root", root,
-                                  "--listen",         "127.0.0.1:0"};
+    // No root: the store is in `extra` (--store nats://...).
+    std::vector<std::string> argv{framewire_binary(), "serve", "--listen", "127.0.0.1:0"};
+    if (!root.empty()) argv.insert(argv.end(), {"--root", root});
     argv.insert(argv.end(), extra.begin(), extra.end());
     const std::string name = log_dir_ + "/" + next_log_name("serve");
     if (std::string error = child_.start(argv, name + ".out", name + ".err"); !error.empty()) {
