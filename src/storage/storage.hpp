@@ -50,6 +50,12 @@ class IncomingFrame {
     // kMalformed if more bytes arrive than were declared.
     virtual Status write(std::span<const std::uint8_t> bytes) = 0;
     virtual const FrameRecord& record() const = 0;
+    // Records `ns` (Unix nanoseconds) as the frame's receive_time_ns instead
+    // of the time finish_frame runs: for a caller storing a frame that was
+    // received earlier, elsewhere (a sink materialising JetStream frames).
+    // The file store honours it; a backend that stamps its own time (the
+    // JetStream store) keeps its own.
+    virtual void set_receive_time_ns(std::int64_t /*ns*/) {}
   };
 
   explicit IncomingFrame(std::unique_ptr<Backend> backend) : backend_(std::move(backend)) {}
@@ -61,6 +67,8 @@ class IncomingFrame {
 
   Status write(std::span<const std::uint8_t> bytes) { return backend_->write(bytes); }
   const FrameRecord& record() const { return backend_->record(); }
+  // See Backend::set_receive_time_ns; call before finish_frame.
+  void set_receive_time_ns(std::int64_t ns) { backend_->set_receive_time_ns(ns); }
 
   // For the StreamStorage that made the frame: takes its state back (null
   // for a moved-from frame).

@@ -151,7 +151,8 @@ struct FileFrame final : IncomingFrame::Backend {
   std::uint64_t written = 0;
   std::unique_ptr<File> file;
   TempName temp_name{};
-  bool temp_on_disk = false;  // temp_name exists and is ours to remove
+  bool temp_on_disk = false;                          // temp_name exists and is ours to remove
+  std::optional<std::int64_t> given_receive_time_ns;  // set_receive_time_ns; else now
 
   FileFrame() = default;
   FileFrame(const FileFrame&) = delete;
@@ -172,6 +173,8 @@ struct FileFrame final : IncomingFrame::Backend {
   }
 
   const FrameRecord& record() const override { return frame_record; }
+
+  void set_receive_time_ns(std::int64_t ns) override { given_receive_time_ns = ns; }
 
   Status write(std::span<const std::uint8_t> bytes) override {
     if (bytes.size() > frame_record.bytes - written) {
@@ -487,7 +490,7 @@ Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uin
   std::unique_ptr<FileFrame> frame(static_cast<FileFrame*>(backend.release()));
   if (!store.poisoned) return store.poisoned;
   FrameRecord& record = frame->frame_record;
-  record.receive_time_ns = now_ns();
+  record.receive_time_ns = frame->given_receive_time_ns.value_or(now_ns());
   if (frame->written != record.bytes) {
     return Status(ErrorCode::kMalformed, "frame " + record.file_name + " ended after " +
                                              std::to_string(frame->written) + " of " +
@@ -545,6 +548,7 @@ Result<bool> StreamStore::is_stored(std::uint64_t sequence, std::string_view fil
 struct StorageRoot::State {
   std::string path;
   SyncPolicy policy = SyncPolicy::kBatch;
+  bool shared = false;  // open_shared: leftovers are swept per stream
   FileSystem* fs = nullptr;
   std::unique_ptr<Directory> dir;
 };
@@ -554,11 +558,23 @@ StorageRoot::~StorageRoot() = default;
 
 Result<std::unique_ptr<StorageRoot>> StorageRoot::open(const std::string& path, SyncPolicy policy,
                                                        FileSystem& fs) {
+  return open_root(path, policy, fs, /*shared=*/false);
+}
+
+Result<std::unique_ptr<StorageRoot>> StorageRoot::open_shared(const std::string& path,
+                                                              SyncPolicy policy, FileSystem& fs) {
+  return open_root(path, policy, fs, /*shared=*/true);
+}
+
+Result<std::unique_ptr<StorageRoot>> StorageRoot::open_root(const std::string& path,
+                                                            SyncPolicy policy, FileSystem& fs,
+                                                            bool shared) {
   if (path.empty()) return Status(ErrorCode::kStorageError, "the storage root path is empty");
   auto state = std::make_unique<State>();
   state->path = path;
   while (state->path.size() > 1 && state->path.back() == '/') state->path.pop_back();
   state->policy = policy;
+  state->shared = shared;
   state->fs = &fs;
   // The operator chose this path, so it is resolved normally (symlinks
   // included); nothing below it is.
@@ -566,7 +582,9 @@ Result<std::unique_ptr<StorageRoot>> StorageRoot::open(const std::string& path, 
   if (const int error = fs.open_root(path, state->dir, failed_at); error != 0) {
     return errno_status("cannot open storage root", failed_at, error);
   }
-  if (Status status = remove_temp_leftovers(*state->dir, state->path); !status) return status;
+  if (!shared) {
+    if (Status status = remove_temp_leftovers(*state->dir, state->path); !status) return status;
+  }
   return std::unique_ptr<StorageRoot>(new StorageRoot(std::move(state)));
 }
 
@@ -596,6 +614,9 @@ Result<std::unique_ptr<StreamStorage>> StorageRoot::open_stream(std::string_view
     current = std::move(*opened);
   }
   dir->dir = std::move(current);
+  if (state_->shared) {
+    if (Status status = remove_temp_files_in(*dir->dir, dir->path); !status) return status;
+  }
 
   auto store = std::unique_ptr<StreamStore>(new StreamStore());
   StreamState& state = store->state_;

@@ -44,13 +44,22 @@ class StorageRoot final : public Storage {
   // `fs` must outlive the root and every stream and frame it hands out.
   static Result<std::unique_ptr<StorageRoot>> open(const std::string& path, SyncPolicy policy,
                                                    FileSystem& fs = posix_file_system());
+  // The same for a root that several processes write at once, each holding
+  // other streams (sink instances sharing a folder): open sweeps nothing,
+  // since a ".fwtmp-*" may be another process's frame in flight; instead
+  // open_stream removes the leftovers in that stream's own folder (not below
+  // it: subfolders are other streams), whose caller is its only writer.
+  static Result<std::unique_ptr<StorageRoot>> open_shared(const std::string& path,
+                                                          SyncPolicy policy,
+                                                          FileSystem& fs = posix_file_system());
   ~StorageRoot() override;
   StorageRoot(const StorageRoot&) = delete;
   StorageRoot& operator=(const StorageRoot&) = delete;
 
   // Opens ROOT/<name>/ (creating each segment, refusing any segment that is
   // a symlink or not a directory) and its manifest, repairing a torn last
-  // line. kConflict when a segment is a file (a frame of a parent stream).
+  // line (and, for a shared root, removing its temporary leftovers).
+  // kConflict when a segment is a file (a frame of a parent stream).
   Result<std::unique_ptr<StreamStorage>> open_stream(std::string_view name,
                                                      std::string_view source_kind) override;
 
@@ -65,6 +74,8 @@ class StorageRoot final : public Storage {
  private:
   struct State;
   explicit StorageRoot(std::unique_ptr<State> state);
+  static Result<std::unique_ptr<StorageRoot>> open_root(const std::string& path, SyncPolicy policy,
+                                                        FileSystem& fs, bool shared);
   std::unique_ptr<State> state_;
 };
 

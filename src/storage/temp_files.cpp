@@ -15,7 +15,7 @@ namespace {
 // and bounding the depth bounds the directories the sweep holds open.
 constexpr int kMaxSweepDepth = 32;
 
-Status sweep(Directory& dir, const std::string& path, int depth) {
+Status sweep(Directory& dir, const std::string& path, int depth, int max_depth) {
   Status failed;
   std::vector<std::string> children;  // subdirectories, visited after the listing
   const int listed = dir.list([&](const char* entry_name, EntryKind kind) {
@@ -32,7 +32,7 @@ Status sweep(Directory& dir, const std::string& path, int depth) {
       }
       return;
     }
-    if (kind == EntryKind::kDirectory && depth < kMaxSweepDepth) children.emplace_back(name);
+    if (kind == EntryKind::kDirectory && depth < max_depth) children.emplace_back(name);
   });
   if (!failed) return failed;
   if (listed != 0) return errno_status("cannot list", path, listed);
@@ -49,7 +49,7 @@ Status sweep(Directory& dir, const std::string& path, int depth) {
       }
       return errno_status("cannot open", child_path, error);
     }
-    if (Status status = sweep(*child, child_path, depth + 1); !status) return status;
+    if (Status status = sweep(*child, child_path, depth + 1, max_depth); !status) return status;
   }
   return Status::ok();
 }
@@ -68,7 +68,11 @@ TempName make_temp_name(std::uint64_t random) {
 }
 
 Status remove_temp_leftovers(Directory& root, const std::string& root_path) {
-  return sweep(root, root_path, 0);
+  return sweep(root, root_path, 0, kMaxSweepDepth);
+}
+
+Status remove_temp_files_in(Directory& dir, const std::string& dir_path) {
+  return sweep(dir, dir_path, 0, 0);
 }
 
 }  // namespace framewire::storage

@@ -27,5 +27,7 @@ TempName make_temp_name(std::uint64_t random);
 // directories it may not read (e.g. a mount point's lost+found) are skipped.
 // kStorageError on other errors; `root_path` is only used in messages.
 Status remove_temp_leftovers(Directory& root, const std::string& root_path);
+// The same in `dir` only, not below it.
+Status remove_temp_files_in(Directory& dir, const std::string& dir_path);
 
 }  // namespace framewire::storage

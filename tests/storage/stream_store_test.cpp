@@ -234,6 +234,25 @@ TEST_F(StreamStoreTest, ManifestLineFormat) {
   EXPECT_GE(json["receive_time_ns"].get<std::int64_t>(), before);
 }
 
+TEST_F(StreamStoreTest, AGivenReceiveTimeIsTheOneInTheManifest) {
+  auto root = open_root();
+  auto store = open_stream(*root);
+  const Bytes bytes = pattern_bytes(100, 7);
+  auto frame = store->begin_frame(4, "4.png", bytes.size(), 111);
+  ASSERT_TRUE(frame);
+  ASSERT_TRUE(frame->write(bytes));
+  frame->set_receive_time_ns(1'700'000'000'123'456'789);
+  ASSERT_TRUE(store->finish_frame(std::move(frame).value(), xxh3_of(bytes)));
+  auto committed = store->commit();
+  ASSERT_TRUE(committed) << committed.status().to_string();
+  ASSERT_EQ(committed->stored.size(), 1u);
+  EXPECT_EQ(committed->stored[0].receive_time_ns, 1'700'000'000'123'456'789);
+  const auto lines = manifest_lines(root_path() / "cam");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::EndsWith(
+                            ",\"capture_time_ns\":111,\"receive_time_ns\":1700000000123456789}"));
+}
+
 TEST_F(StreamStoreTest, NextSequenceSurvivesReopen) {
   {
     auto root = open_root();
@@ -424,6 +443,30 @@ TEST_F(StreamStoreTest, TemporaryLeftoversAreRemovedAtOpen) {
   EXPECT_FALSE(has_temp_files(root_path()));
   EXPECT_EQ(read_text(root_path() / "a" / "b" / "7.png"), "kept");
   EXPECT_TRUE(fs::exists(root_path() / "a" / ".other"));
+}
+
+TEST_F(StreamStoreTest, ASharedRootSweepsOnlyTheFolderOfTheStreamOpened) {
+  fs::create_directories(root_path() / "a" / "b");
+  fs::create_directories(root_path() / "other");
+  write_text(root_path() / ".fwtmp-00000000000000aa", "x");
+  write_text(root_path() / "a" / ".fwtmp-00000000000000bb", "a's leftover");
+  write_text(root_path() / "a" / "b" / ".fwtmp-00000000000000cc", "in flight in a/b");
+  write_text(root_path() / "other" / ".fwtmp-00000000000000dd", "in flight elsewhere");
+  auto root = StorageRoot::open_shared(root_path().string(), SyncPolicy::kBatch);
+  ASSERT_TRUE(root) << root.status().to_string();
+  // Another process's frames in flight survive the open...
+  EXPECT_TRUE(fs::exists(root_path() / "a" / ".fwtmp-00000000000000bb"));
+  EXPECT_TRUE(fs::exists(root_path() / "other" / ".fwtmp-00000000000000dd"));
+  // ...and opening stream "a" removes its own leftovers, not its child stream's.
+  auto store = (*root)->open_stream("a", "visible");
+  ASSERT_TRUE(store) << store.status().to_string();
+  EXPECT_FALSE(fs::exists(root_path() / "a" / ".fwtmp-00000000000000bb"));
+  EXPECT_TRUE(fs::exists(root_path() / "a" / "b" / ".fwtmp-00000000000000cc"));
+  EXPECT_TRUE(fs::exists(root_path() / "other" / ".fwtmp-00000000000000dd"));
+  EXPECT_TRUE(fs::exists(root_path() / ".fwtmp-00000000000000aa"));
+  ASSERT_TRUE(send(**store, 0, "0.png", pattern_bytes(10, 1)));
+  ASSERT_TRUE((*store)->commit());
+  EXPECT_EQ(manifest_lines(root_path() / "a").size(), 1u);
 }
 
 TEST_F(StreamStoreTest, SweepDoesNotFollowSymlinks) {
