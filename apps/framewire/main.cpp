@@ -2,6 +2,7 @@
 //   framewire serve --root DIR --listen HOST:PORT [...]
 //   framewire serve --config FILE [...]
 //   framewire send --to HOST:PORT --stream NAME [--source KIND] (DIR | --capture SRC) [...]
+//   framewire sink --from nats://HOST:PORT --root DIR [--filter F] [...]
 //   framewire --version
 // Exit codes: 0 done, 1 failed, 2 a usage error (arguments, names, sources: found before
 // anything is sent), 128+N cancelled by signal N; 70 an unexpected internal failure.
@@ -14,6 +15,7 @@
 #include "framewire/version.hpp"
 #include "send_command.hpp"
 #include "serve_command.hpp"
+#include "sink_command.hpp"
 
 namespace {
 
@@ -26,6 +28,8 @@ int run(int argc, char** argv) {
   framewire::cli::add_serve_command(app, serve_args);
   framewire::cli::SendArguments send_args;
   framewire::cli::add_send_command(app, send_args);
+  framewire::cli::SinkArguments sink_args;
+  framewire::cli::add_sink_command(app, sink_args);
 
   try {
     app.parse(argc, argv);
@@ -43,6 +47,7 @@ int run(int argc, char** argv) {
   }
   if (app.got_subcommand("serve")) return framewire::cli::run_serve(serve_args);
   if (app.got_subcommand("send")) return framewire::cli::run_send(send_args);
+  if (app.got_subcommand("sink")) return framewire::cli::run_sink(sink_args);
   return 2;
 }
 
