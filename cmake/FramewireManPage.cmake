@@ -47,7 +47,7 @@ framewire \\- move image frames from senders to a receiver over one TCP connecti
 \\-\\-config FILE [OPTIONS]
 .br
 .B framewire send
-\\-\\-to HOST:PORT [OPTIONS] \\-\\-stream NAME [\\-\\-source KIND] (DIR | \\-\\-capture SRC) ...
+\\-\\-to HOST:PORT [\\-\\-to HOST:PORT ...] [OPTIONS] \\-\\-stream NAME [\\-\\-source KIND] (DIR | \\-\\-capture SRC) ...
 .br
 .B framewire \\-\\-version
 .SH DESCRIPTION
@@ -56,7 +56,8 @@ accepts many senders at once and stores their frames under a storage folder, byt
 each acknowledged only once it is stored.
 .B framewire send
 sends the regular files of folders, or frames captured live, as streams over one connection,
-reconnecting and resuming after the last frame the receiver has stored.
+reconnecting (to the next \\-\\-to receiver when several are given) and resuming after the last
+frame the receiver has stored.
 Every option is described below, as the program prints it with \\-\\-help.
 .PP
 .nf

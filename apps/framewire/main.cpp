@@ -1,8 +1,9 @@
 // The framewire command line: parses arguments and calls the library.
 //   framewire serve --root DIR --listen HOST:PORT [...]
 //   framewire serve --config FILE [...]
-//   framewire send --to HOST:PORT --stream NAME [--source KIND] (DIR | --capture SRC) [...]
-//   framewire sink --from nats://HOST:PORT --root DIR [--filter F] [...]
+//   framewire send --to HOST:PORT [--to HOST:PORT...] --stream NAME [--source KIND]
+//                  (DIR | --capture SRC) [...]
+//   framewire sink --from nats://HOST:PORT[,...] --root DIR [--filter F] [...]
 //   framewire --version
 // Exit codes: 0 done, 1 failed, 2 a usage error (arguments, names, sources: found before
 // anything is sent), 128+N cancelled by signal N; 70 an unexpected internal failure.

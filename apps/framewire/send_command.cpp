@@ -253,7 +253,12 @@ void add_send_command(CLI::App& app, SendArguments& args) {
       "the --capture SRC that follows it (and the per-stream options given before the next "
       "--stream); repeat for several streams");
   args.command = send;
-  send->add_option("--to", args.to, "Receiver HOST:PORT")->required();
+  send->add_option("--to", args.to,
+                   "Receiver HOST:PORT; repeat for receivers of the same storage that the send "
+                   "moves to, in turn, when a connection fails or is lost, resuming there")
+      ->type_name("HOST:PORT")
+      ->required()
+      ->allow_extra_args(false);
   send->add_option(kStreamOption, args.streams,
                    "Stream name, e.g. rig1/visible; starts a stream (repeatable)")
       ->type_name("NAME")
@@ -331,7 +336,8 @@ int run_send(SendArguments& args) {
   auto limits = parse_capture_limits(args, any_capture);
   if (!limits) return usage_error(limits.status());
 
-  SenderOptions options{.to = args.to};
+  SenderOptions options{.to = args.to.front()};
+  options.also_to.assign(args.to.begin() + 1, args.to.end());
   options.connect_timeout = to_ms(args.connect_timeout_s);
   options.retry_for = to_ms(args.retry_for_s);
   options.backoff_max = to_ms(args.retry_max_backoff_s);

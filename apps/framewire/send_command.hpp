@@ -13,7 +13,8 @@
 namespace framewire::cli {
 
 struct SendArguments {
-  std::string to;
+  // Every --to, in order: the first receiver, then the ones to move to when it fails.
+  std::vector<std::string> to;
   // Per-stream options, each in command-line order; grouped into streams by
   // group_stream_args() from the subcommand's parse order.
   std::vector<std::string> streams;

@@ -1,6 +1,7 @@
 // The sending end. A `Sender` keeps one connection to a receiver (and makes
-// a new one after a cut, resuming where the receiver's storage ends) and
-// carries any number of streams over it, each fed by one source:
+// a new one after a cut, to the same receiver or to the next one it was
+// given, resuming where the receiver's storage ends) and carries any number
+// of streams over it, each fed by one source:
 //   * a folder (add_folder): its files, sorted in frame order, read when sent;
 //   * frames the caller pushes (add_stream + push): a camera, a video, frames
 //     made in memory, files a capture found. Each push stream has a policy:
@@ -153,16 +154,32 @@ struct SendSummary {
   std::uint64_t bytes = 0;
   std::vector<StreamSummary> streams;  // in the order they were added
   double seconds = 0;
-  // Frames the receiver already had when this run first reached it (resume).
+  // Frames the receiver side already had when this run first reached a
+  // receiver (resume); not counted again after a reconnection or a move to
+  // another receiver.
   std::uint64_t already_stored_frames = 0;
   std::uint64_t already_stored_bytes = 0;
   std::uint64_t frames_dropped = 0;  // sum over the streams
-  std::uint64_t reconnects = 0;
+  std::uint64_t reconnects = 0;      // connections tried after the first, to any receiver
   std::vector<RejectedFrame> rejected;
 };
 
 struct SenderOptions {
-  std::string to;  // HOST:PORT; every resolved address is tried in turn
+  // The receiver, HOST:PORT; every address HOST resolves to is tried in turn,
+  // all of them one receiver.
+  std::string to;
+  // Further receivers, HOST:PORT each, tried in order after `to`: gateways to
+  // the same storage as `to` (so that any of them can say where a stream
+  // ends). A connection that cannot be made or is lost (an error retried as
+  // below) moves the sender to the next receiver of `to`, also_to[0],
+  // also_to[1]..., round robin, where it resumes after the last frame that
+  // receiver reports stored. It moves at once while the next receiver has not
+  // failed since the last pause or the last stored frame; once every receiver
+  // has failed in a row it pauses with the backoff below first. A connection
+  // the receiver ended for idleness (nothing to send) is made again to the
+  // same receiver. An address that is not HOST:PORT ends the send before the
+  // first connection.
+  std::vector<std::string> also_to;
   // send_folders() only: the streams to send. A Sender takes its streams
   // from add_folder() and add_stream().
   std::vector<StreamSpec> streams;
@@ -175,9 +192,10 @@ struct SenderOptions {
   std::chrono::milliseconds progress_interval{100};
 
   // Reconnecting: after a cut, a refused connection or a receiver restart the
-  // sender connects again with capped exponential backoff and resumes after
-  // the last frame the receiver reports stored. It gives up when no frame
-  // has been stored for `retry_for` (0: never retry).
+  // sender connects again with capped exponential backoff (to the next
+  // receiver, see also_to) and resumes after the last frame the receiver
+  // reports stored. It gives up when no frame has been stored, by any
+  // receiver, for `retry_for` (0: never retry, not even on another receiver).
   std::chrono::milliseconds retry_for{60'000};
   std::chrono::milliseconds backoff_initial{100};
   std::chrono::milliseconds backoff_max{5'000};
@@ -192,7 +210,8 @@ struct SenderOptions {
   // being written count as progress, so a large frame on a slow link is not
   // cut. The default matches the receiver's idle deadline. 0: no deadline.
   std::chrono::milliseconds ack_timeout{30'000};
-  // Told about each retry ("connection lost: ...; retrying in 0.4 s").
+  // Told about each retry, naming the receiver ("connection to 10.0.0.1:7878
+  // lost: ...; retrying in 0.4 s"; with also_to: "...; trying 10.0.0.2:7878").
   std::function<void(const std::string&)> on_notice;
   // Told once, when the sender has ended (before finish() returns): ok when
   // everything was sent, else the failure that ended it. Lets a source that

@@ -13,6 +13,10 @@ receiver over one connection, and receive them in-process.
         for frame in r.frames():
             print(frame.stream, frame.name, frame.image().shape)
 
+`to` (Sender, send_folder) is "host:port" or a list of receivers that store into the same place,
+e.g. ["ingest-a:7878", "ingest-b:7878"]: when the connection to one cannot be made or is lost,
+the sender moves to the next and resumes where that one says each stream ends.
+
 Every failure is a framewire.Error (a subclass per kind, with .code and .message). Calls that
 wait release the GIL and can be interrupted with Ctrl-C.
 """

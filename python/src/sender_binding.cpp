@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "bindings.hpp"
@@ -35,6 +36,23 @@ namespace framewire::python {
 namespace {
 
 using Seconds = std::optional<std::chrono::duration<double>>;
+
+// `to=`: one receiver ("host:port") or a list of them, the first tried first.
+using Receivers = std::variant<std::string, std::vector<std::string>>;
+
+// Sets options.to and options.also_to from `to`. BadName for an empty list.
+void set_receivers(SenderOptions& options, const Receivers& to) {
+  if (const auto* one = std::get_if<std::string>(&to)) {
+    options.to = *one;
+    return;
+  }
+  const auto& list = std::get<std::vector<std::string>>(to);
+  if (list.empty()) {
+    throw StatusError(Status(ErrorCode::kBadName, "to: give at least one receiver, \"host:port\""));
+  }
+  options.to = list.front();
+  options.also_to.assign(list.begin() + 1, list.end());
+}
 
 std::chrono::milliseconds to_ms(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000.0));
@@ -250,10 +268,10 @@ class PyStream {
 
 class PySender {
  public:
-  PySender(std::string to, std::string tls_ca, std::string tls_cert, std::string tls_key,
+  PySender(const Receivers& to, std::string tls_ca, std::string tls_cert, std::string tls_key,
            bool insecure, double connect_timeout, double retry_for) {
     SenderOptions options;
-    options.to = std::move(to);
+    set_receivers(options, to);
     options.tls_ca = std::move(tls_ca);
     options.tls_cert = std::move(tls_cert);
     options.tls_key = std::move(tls_key);
@@ -381,7 +399,7 @@ class PySender {
   std::shared_ptr<SenderState> state_;
 };
 
-py::dict send_folder(const std::string& to, const std::string& stream, const std::string& folder,
+py::dict send_folder(const Receivers& to, const std::string& stream, const std::string& folder,
                      const std::string& source, const std::string& tls_ca,
                      const std::string& tls_cert, const std::string& tls_key, bool insecure,
                      double connect_timeout, double retry_for) {
@@ -392,7 +410,7 @@ py::dict send_folder(const std::string& to, const std::string& stream, const std
   };
   auto ended = std::make_shared<Ended>();
   SenderOptions options;
-  options.to = to;
+  set_receivers(options, to);
   options.tls_ca = tls_ca;
   options.tls_cert = tls_cert;
   options.tls_key = tls_key;
@@ -451,11 +469,15 @@ void bind_sender(py::module_& module) {
       .def_property_readonly("name", &PyStream::name);
 
   py::class_<PySender>(module, "Sender",
-                       "One connection to a receiver carrying any number of streams.")
-      .def(py::init<std::string, std::string, std::string, std::string, bool, double, double>(),
-           py::arg("to"), py::kw_only(), py::arg("tls_ca") = "", py::arg("tls_cert") = "",
-           py::arg("tls_key") = "", py::arg("insecure") = false, py::arg("connect_timeout") = 10.0,
-           py::arg("retry_for") = 60.0)
+                       "One connection to a receiver carrying any number of streams. `to`: "
+                       "\"host:port\", or a list of receivers of the same storage: when a "
+                       "connection to one fails or is lost, the sender moves to the next and "
+                       "resumes where that one says each stream ends.")
+      .def(
+          py::init<const Receivers&, std::string, std::string, std::string, bool, double, double>(),
+          py::arg("to"), py::kw_only(), py::arg("tls_ca") = "", py::arg("tls_cert") = "",
+          py::arg("tls_key") = "", py::arg("insecure") = false, py::arg("connect_timeout") = 10.0,
+          py::arg("retry_for") = 60.0)
       .def("stream", &PySender::stream, py::arg("name"), py::kw_only(),
            py::arg("source") = "visible", py::arg("policy") = "live", py::arg("queue") = 4,
            py::arg("quality") = 90, py::arg("encoding") = py::none(), py::arg("workers") = 2,
@@ -477,7 +499,8 @@ void bind_sender(py::module_& module) {
              py::arg("tls_cert") = "", py::arg("tls_key") = "", py::arg("insecure") = false,
              py::arg("connect_timeout") = 10.0, py::arg("retry_for") = 60.0,
              "Sends every file of `folder` as stream `stream` and returns the summary once all "
-             "are stored (resuming where the receiver's copy ends).");
+             "are stored (resuming where the receiver's copy ends). `to`: \"host:port\", or a "
+             "list of receivers of the same storage, tried in turn when one fails.");
 }
 
 }  // namespace framewire::python

@@ -377,7 +377,8 @@ Status JetStreamFrame::write(std::span<const std::uint8_t> bytes) {
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(take));
     bytes = bytes.subspan(take);
     // Keep the last part for finish: a frame never ends on an empty part.
-    if (buffer_.size() == chunk && written_ < record_.bytes) {
+    const bool more_to_come = !bytes.empty() || written_ < record_.bytes;
+    if (buffer_.size() == chunk && more_to_come) {
       if (Status status = stream_->publish_part(*this, buffer_); !status) return status;
       buffer_.clear();
     }

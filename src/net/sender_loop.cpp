@@ -55,12 +55,14 @@ SenderLoop::SenderLoop(asio::io_context& io, const SenderOptions& options,
       streams_(std::move(streams)),
       tls_(tls),
       hooks_(std::move(hooks)),
+      receivers_(1, options.to),
       wake_(io),
       progress_timer_(io),
       backoff_timer_(io),
       read_buffer_(kReadBufferBytes),
       hash_(XXH3_createState()),
       opened_before_(streams_.size(), false) {
+  receivers_.insert(receivers_.end(), options.also_to.begin(), options.also_to.end());
   std::random_device random;
   for (auto& byte : sender_id_) byte = static_cast<std::uint8_t>(random());
   started_ = std::chrono::steady_clock::now();
@@ -96,8 +98,23 @@ void SenderLoop::cancel() {
 
 asio::awaitable<void> SenderLoop::run() {
   started_ = std::chrono::steady_clock::now();
+  // Every address is checked before the first connection: a typo in the last
+  // one would otherwise show only when the others have failed.
+  for (const std::string& text : receivers_) {
+    auto address = parse_host_port(text);
+    if (!address) {
+      result_ = address.status().fatal();
+      if (hooks_.on_change) hooks_.on_change(true);
+      co_return;
+    }
+    addresses_.push_back(std::move(address).value());
+  }
   auto last_stored = started_;
   auto backoff = options_.backoff_initial;
+  // Attempts that failed since the last pause or the last stored frame. The
+  // receivers are tried in order, so the next one has failed too once this
+  // reaches their number: then every receiver has failed in a row.
+  std::size_t failed_in_a_row = 0;
   while (true) {
     if (cancelled_) {
       result_ = Status(ErrorCode::kCancelled, "the send was cancelled");
@@ -118,23 +135,40 @@ asio::awaitable<void> SenderLoop::run() {
     if (frames_stored() > stored_before || ended_idle) {
       last_stored = now;
       backoff = options_.backoff_initial;
+      failed_in_a_row = 0;
     }
+    // A receiver that ended an idle connection is alive: it gets the next one
+    // too, after a pause as before. A failed one hands over to the next.
+    if (!ended_idle) ++failed_in_a_row;
+    const bool pause = ended_idle || failed_in_a_row >= receivers_.size();
+    const auto wait = pause ? backoff : std::chrono::milliseconds(0);
     if (!attempt.retryable() || options_.retry_for.count() <= 0 ||
-        now - last_stored + backoff > options_.retry_for) {
+        now - last_stored + wait > options_.retry_for) {
       result_ = attempt;
       break;
     }
+    if (!ended_idle) receiver_ = (receiver_ + 1) % receivers_.size();
     if (options_.on_notice) {
-      options_.on_notice(fmt::format("{}; retrying in {:.1f} s", attempt.to_string(),
-                                     std::chrono::duration<double>(backoff).count()));
+      const double seconds = std::chrono::duration<double>(wait).count();
+      if (receivers_.size() == 1) {
+        options_.on_notice(fmt::format("{}; retrying in {:.1f} s", attempt.to_string(), seconds));
+      } else if (pause) {
+        options_.on_notice(
+            fmt::format("{}; trying {} in {:.1f} s", attempt.to_string(), receiver(), seconds));
+      } else {
+        options_.on_notice(fmt::format("{}; trying {}", attempt.to_string(), receiver()));
+      }
     }
-    backoff_timer_.expires_after(backoff);
-    co_await backoff_timer_.async_wait(kNoThrow);
-    if (cancelled_) {
-      result_ = Status(ErrorCode::kCancelled, "the send was cancelled");
-      break;
+    if (pause) {
+      backoff_timer_.expires_after(wait);
+      co_await backoff_timer_.async_wait(kNoThrow);
+      if (cancelled_) {
+        result_ = Status(ErrorCode::kCancelled, "the send was cancelled");
+        break;
+      }
+      backoff = std::min(backoff * 2, options_.backoff_max);
+      failed_in_a_row = 0;
     }
-    backoff = std::min(backoff * 2, options_.backoff_max);
     ++reconnects_;
   }
   if (hooks_.on_change) hooks_.on_change(true);
@@ -192,21 +226,21 @@ asio::awaitable<Status> SenderLoop::converse() {
   if (!reader_status_) co_return reader_status_;
   if (session_->state() != SenderSession::State::kDone) {
     co_return Status(ErrorCode::kConnectionFailed,
-                     fmt::format("the receiver said goodbye with {} frames unacknowledged",
-                                 session_->in_flight_frames()));
+                     fmt::format("receiver {} said goodbye with {} frames unacknowledged",
+                                 receiver(), session_->in_flight_frames()));
   }
   co_return Status::ok();
 }
 
 asio::awaitable<Status> SenderLoop::connect() {
-  auto address = parse_host_port(options_.to);
-  if (!address) co_return address.status().fatal();
+  const HostPort& address = addresses_[receiver_];
   asio::ip::tcp::resolver resolver(io_);
   auto [resolve_error, endpoints] =
-      co_await resolver.async_resolve(address->host, address->port, kNoThrow);
+      co_await resolver.async_resolve(address.host, address.port, kNoThrow);
   if (resolve_error) {
     co_return Status(ErrorCode::kConnectionFailed,
-                     fmt::format("cannot resolve {}: {}", address->host, resolve_error.message()));
+                     fmt::format("cannot resolve {} ({}): {}", address.host, receiver(),
+                                 resolve_error.message()));
   }
   asio::ip::tcp::socket socket(io_);
   asio::steady_timer deadline(io_, options_.connect_timeout);
@@ -223,7 +257,7 @@ asio::awaitable<Status> SenderLoop::connect() {
   if (cancelled_) co_return Status(ErrorCode::kCancelled, "the send was cancelled");
   if (connect_error || timed_out) {
     co_return Status(ErrorCode::kConnectionFailed,
-                     fmt::format("cannot connect to {}: {}", options_.to,
+                     fmt::format("cannot connect to {}: {}", receiver(),
                                  timed_out ? "timed out" : connect_error.message()));
   }
   if (tls_ == nullptr && !options_.insecure && !endpoint.address().is_loopback()) {
@@ -245,7 +279,7 @@ asio::awaitable<Status> SenderLoop::connect() {
     co_return Status::ok();
   }
   transport_.emplace(std::move(socket), *tls_);
-  auto ec = co_await transport_->handshake(asio::ssl::stream_base::client, address->host);
+  auto ec = co_await transport_->handshake(asio::ssl::stream_base::client, address.host);
   if (!ec) co_return Status::ok();
   if (peer_is_not_tls(ec)) {
     // It answered our ClientHello in the clear (a framewire ERROR): the
@@ -254,18 +288,18 @@ asio::awaitable<Status> SenderLoop::connect() {
                      fmt::format("the receiver at {} does not speak TLS (it is plain TCP): drop "
                                  "--tls-ca/--tls-cert/--tls-key (plain TCP is allowed to a "
                                  "loopback address, elsewhere with --insecure on both ends)",
-                                 options_.to));
+                                 receiver()));
   }
   if (ec.category() == asio::error::get_ssl_category()) {
     // A certificate problem does not heal by retrying.
     co_return Status(ErrorCode::kForbidden,
-                     fmt::format("TLS handshake with {} failed: {}", options_.to, ec.message()));
+                     fmt::format("TLS handshake with {} failed: {}", receiver(), ec.message()));
   }
   // The connection ended during the handshake (EOF, reset): a receiver
   // restarting, a proxy whose upstream is down. That is a lost connection.
   co_return Status(
       ErrorCode::kConnectionFailed,
-      fmt::format("connection to {} lost during the TLS handshake: {}", options_.to, ec.message()));
+      fmt::format("connection to {} lost during the TLS handshake: {}", receiver(), ec.message()));
 }
 
 template <typename Ready>
@@ -322,7 +356,7 @@ asio::awaitable<void> SenderLoop::read_replies() {
         reader_status_ = Status(ErrorCode::kForbidden,
                                 fmt::format("the receiver at {} requires TLS: give --tls-ca (and "
                                             "--tls-cert/--tls-key)",
-                                            options_.to));
+                                            receiver()));
         break;
       }
       reply_bytes_seen_ = true;
@@ -336,16 +370,16 @@ asio::awaitable<void> SenderLoop::read_replies() {
     if (ec && ec.category() == asio::error::get_ssl_category()) {
       // With TLS 1.3 the receiver's verdict on our certificate arrives as an
       // alert on the first read; it will not change on a retry.
-      reader_status_ =
-          Status(ErrorCode::kForbidden,
-                 fmt::format("the receiver refused the TLS session: {}", ec.message()));
+      reader_status_ = Status(
+          ErrorCode::kForbidden,
+          fmt::format("the receiver at {} refused the TLS session: {}", receiver(), ec.message()));
     } else if (cancelled_) {
       reader_status_ = Status(ErrorCode::kCancelled, "the send was cancelled");
     } else {
       reader_status_ =
           Status(ErrorCode::kConnectionFailed,
-                 fmt::format("receiver closed the connection ({}) with {} frame(s) unacknowledged",
-                             ec == asio::error::eof ? "end of stream" : ec.message(),
+                 fmt::format("connection to {} lost ({}) with {} frame(s) unacknowledged",
+                             receiver(), ec == asio::error::eof ? "end of stream" : ec.message(),
                              session_->in_flight_frames()));
     }
     break;
@@ -386,7 +420,7 @@ void SenderLoop::handle(SenderEvent& event) {
                                           .file_name = name,
                                           .reason = Status(rejected->code, rejected->message)};
   } else if (auto* error = std::get_if<ReceiverError>(&event)) {
-    Status status(error->code, "receiver: " + error->message);
+    Status status(error->code, fmt::format("receiver {}: {}", receiver(), error->message));
     if (error->code == ErrorCode::kStorageError && options_.retry_storage_errors) {
       status = status.retryable_anyway();
     }
@@ -397,8 +431,9 @@ void SenderLoop::handle(SenderEvent& event) {
   } else if (auto* violation = std::get_if<ProtocolViolation>(&event)) {
     // The writer may be in the middle of a frame: no ERROR can be written
     // safely from here; closing tells the receiver enough.
-    reader_status_ =
-        Status(violation->code, "bad reply from receiver: " + violation->message).fatal();
+    reader_status_ = Status(violation->code, fmt::format("bad reply from receiver {}: {}",
+                                                         receiver(), violation->message))
+                         .fatal();
     reader_done_ = true;
   }
 }
@@ -422,17 +457,17 @@ asio::awaitable<void> SenderLoop::watch_progress(std::uint64_t attempt) {
     if (waiting && now >= due) {
       stalled_ = true;
       const double seconds = std::chrono::duration<double>(options_.ack_timeout).count();
-      stall_status_ =
-          handshake_done_
-              ? Status(ErrorCode::kTimeout,
-                       fmt::format("no reply from the receiver for {:.1f} s with {} frame(s) "
-                                   "unacknowledged, and nothing could be written "
-                                   "(--ack-timeout); dropping the connection",
-                                   seconds, session_ ? session_->in_flight_frames() : 0))
-              : Status(ErrorCode::kTimeout,
-                       fmt::format("no reply from the receiver for {:.1f} s during the "
-                                   "handshake (--ack-timeout); dropping the connection",
-                                   seconds));
+      stall_status_ = handshake_done_
+                          ? Status(ErrorCode::kTimeout,
+                                   fmt::format("no reply from {} for {:.1f} s with {} frame(s) "
+                                               "unacknowledged, and nothing could be written "
+                                               "(--ack-timeout); dropping the connection",
+                                               receiver(), seconds,
+                                               session_ ? session_->in_flight_frames() : 0))
+                          : Status(ErrorCode::kTimeout,
+                                   fmt::format("no reply from {} for {:.1f} s during the "
+                                               "handshake (--ack-timeout); dropping the connection",
+                                               receiver(), seconds));
       transport_->close();  // releases the reader and a blocked writer
       wake_.cancel();
       co_return;
@@ -471,12 +506,14 @@ asio::awaitable<Status> SenderLoop::write_bytes(std::span<const std::uint8_t> by
   if (cancelled_) co_return Status(ErrorCode::kCancelled, "the send was cancelled");
   if (stalled_) co_return stall_status_;
   if (reader_done_) co_return ended_early();
-  co_return Status(ErrorCode::kConnectionFailed, "connection lost: " + ec.message());
+  co_return Status(ErrorCode::kConnectionFailed,
+                   fmt::format("connection to {} lost: {}", receiver(), ec.message()));
 }
 
 Status SenderLoop::ended_early() const {
   if (!reader_status_) return reader_status_;
-  return Status(ErrorCode::kConnectionFailed, "the receiver ended the session early");
+  return Status(ErrorCode::kConnectionFailed,
+                fmt::format("receiver {} ended the session early", receiver()));
 }
 
 Status SenderLoop::local_error(const Status& status) {

@@ -1,13 +1,15 @@
 // The network half of a Sender: on the sender's network thread, connection
-// after connection (capped exponential backoff between them, giving up when
-// nothing has been stored for SenderOptions::retry_for), each driven by a
-// SenderSession: a writer coroutine that takes frames from the streams'
-// sources round-robin while the window has room and writes them in batches
-// (reading files in chunks straight into the batch, hashing as it goes), a
-// reader coroutine that feeds the receiver's bytes to the session and hands
-// its events to the sources, and a watchdog that drops a connection on which
-// the receiver stopped answering (SenderOptions::ack_timeout). All three run
-// on the one io_context thread and meet through a timer used as an event.
+// after connection, round robin over the receivers of SenderOptions::to and
+// also_to (capped exponential backoff once every receiver failed in a row,
+// giving up when nothing has been stored for SenderOptions::retry_for), each
+// driven by a SenderSession: a writer coroutine that takes frames from the
+// streams' sources round-robin while the window has room and writes them in
+// batches (reading files in chunks straight into the batch, hashing as it
+// goes), a reader coroutine that feeds the receiver's bytes to the session
+// and hands its events to the sources, and a watchdog that drops a connection
+// on which the receiver stopped answering (SenderOptions::ack_timeout). All
+// three run on the one io_context thread and meet through a timer used as an
+// event.
 //
 // Everything here belongs to the network thread. What other threads see goes
 // through the callbacks in SenderLoopHooks; what they ask goes through
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "framewire/sender.hpp"
+#include "net/address.hpp"
 #include "net/file_reader.hpp"
 #include "net/frame_source.hpp"
 #include "net/sender_session.hpp"
@@ -99,6 +102,8 @@ class SenderLoop {
   template <typename Ready>
   asio::awaitable<Status> wait_until(Ready ready);
 
+  // The receiver of the current attempt, as the options name it.
+  const std::string& receiver() const { return receivers_[receiver_]; }
   bool awaiting_reply() const;
   std::uint64_t frames_stored() const;
   Status ended_early() const;
@@ -109,6 +114,11 @@ class SenderLoop {
   std::vector<LoopStream> streams_;
   asio::ssl::context* tls_;
   SenderLoopHooks hooks_;
+  // SenderOptions::to, then also_to: the receivers in the order they are
+  // tried, and (parsed when run() starts) their hosts and ports.
+  std::vector<std::string> receivers_;
+  std::vector<HostPort> addresses_;
+  std::size_t receiver_ = 0;  // the one being tried or used
   asio::steady_timer wake_;
   asio::steady_timer progress_timer_;  // the watchdog's
   asio::steady_timer backoff_timer_;

@@ -89,7 +89,9 @@ class NatsServerProcess {
   }
 
   void kill9() {
-    if (child_) child_->kill_and_reap();
+    if (!child_) return;
+    child_->send_signal(SIGKILL);
+    child_->wait_for(std::chrono::seconds(10));
   }
   void stop() {
     if (!child_) return;
