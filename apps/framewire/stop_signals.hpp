@@ -1,8 +1,8 @@
-// SIGINT and SIGTERM for `framewire send`, taken by a thread of its own with sigwait(): the
-// signals are blocked in every other thread (block() must run before the process starts any
-// thread, FFmpeg's decoder threads included, which inherit the mask), so what they trigger runs
-// as ordinary code on the watcher thread, free to lock a mutex or call into the Sender; no
-// signal handler, nothing that has to be async-signal-safe.
+// SIGINT and SIGTERM for `framewire send` and `framewire sink`, taken by a thread of its own with
+// sigwait(): the signals are blocked in every other thread (block() must run before the process
+// starts any thread, FFmpeg's decoder threads included, which inherit the mask), so what they
+// trigger runs as ordinary code on the watcher thread, free to lock a mutex or call into the
+// Sender or the Sink; no signal handler, nothing that has to be async-signal-safe.
 //
 // Threads: block() and the constructor on the main thread, before any other thread exists;
 // the callback runs on the watcher thread; the destructor (main thread) ends the watcher.

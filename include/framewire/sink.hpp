@@ -26,9 +26,9 @@ namespace framewire {
 struct SinkOptions {
   // Where the frames are: nats.url and nats.stream; credentials and TLS.
   // nats.lease_ttl: how long a stream stays with a sink that stopped
-  // renewing its lease (killed); nats.publish_timeout: how long a JetStream
-  // request may take. nats.replicas is unused (the lease bucket gets the
-  // JetStream stream's replicas).
+  // renewing its lease (killed). nats.replicas and nats.publish_timeout are
+  // unused (the lease bucket gets the JetStream stream's replicas; a sink
+  // publishes nothing).
   NatsOptions nats;
   std::string root;  // the folder, created if missing; may be shared by sinks
   // Which streams: segments of a stream name, '*' for any one segment, '>'
