@@ -1,12 +1,14 @@
 // The sink (include/framewire/sink.hpp): which streams this sink reads. Every
 // discover_interval it lists the frame subjects matching the filter and the
-// sinks alive with the same durable name (a presence lease each, in the same
-// <NAME>_sinks bucket as the stream leases), and holds its fair share of the
-// streams, ceil(streams / sinks): it takes free ones while it holds fewer,
-// and gives one up per round while it holds more (a sink that just joined).
-// A stream is read by a SinkStream on a thread of its own while its lease
-// is held; the lease keys are "<durable>.stream.<tokens>" and
-// "<durable>.sink.<random id>", so different durable names never meet.
+// sinks alive with the same durable name and filter (a presence lease each,
+// in the same <NAME>_sinks bucket as the stream leases), and holds its fair
+// share of the streams, ceil(streams / sinks): it takes free ones while it
+// holds fewer, and gives one up per round while it holds more (a sink that
+// just joined). A stream is read by a SinkStream on a thread of its own while
+// its lease is held. The lease keys are "<durable>.stream.<tokens>" and
+// "<durable>.sink.<XXH3 of the filter>.<random id>": different durable names
+// never meet, and sinks with different filters do not count each other (each
+// group's shares add up to at least its streams, so none is left unread).
 //
 // Threading: run() and everything it calls on the caller's thread; stop()
 // and stats() from any thread.
@@ -109,7 +111,10 @@ struct Sink::State {
   std::string stream_key(const std::string& stream) const {
     return context.options.durable + ".stream." + jetstream::stream_tokens(stream);
   }
-  std::string sink_key_prefix() const { return context.options.durable + ".sink."; }
+  std::string sink_key_prefix() const {
+    return context.options.durable + ".sink." +
+           jetstream::hex64(XXH3_64bits(filter_subject.data(), filter_subject.size())) + ".";
+  }
 
   Status take_presence() {
     auto lease = leases->acquire(sink_key_prefix() + random_id(), "this sink");
@@ -144,7 +149,8 @@ struct Sink::State {
     return names;
   }
 
-  // Sinks of our durable name alive now (their presence leases), at least 1.
+  // Sinks of our durable name and filter alive now (their presence leases),
+  // at least 1.
   std::size_t count_sinks() {
     const std::string prefix = "$KV." + bucket + ".";
     auto subjects =

@@ -192,7 +192,7 @@ TEST_F(SinkTest, AResendIsStoredOnceInJetStreamAndInTheFolder) {
 }
 
 TEST_F(SinkTest, ASinkKilledMidRunResumesWithoutGapsOrDuplicates) {
-  constexpr std::size_t kFrames = 1500;
+  constexpr std::size_t kFrames = 1000;
   const std::vector<StreamArg> streams{{"rig/tiny", generate("tiny", kFrames), "tiny"}};
   start_gateway();
   send(streams);
@@ -272,16 +272,27 @@ TEST_F(SinkTest, TwoSinksShareTheStreamsAndOneTakesOverWhenTheOtherDies) {
 TEST_F(SinkTest, AFilterTakesOnlyTheStreamsItMatches) {
   const std::string frames = generate("tiny", 5);
   start_gateway();
-  send({{"rig1/a", frames, "tiny"}, {"rig2/a", frames, "tiny"}});
-  const std::string root = tmp_ / "sink";
-  SinkProcess sink(logs());
-  ASSERT_TRUE(sink.start(url(), root, {"--filter", "rig1/*"}));
-  EXPECT_NE(sink.out().find("(filter rig1/*)"), std::string::npos) << sink.out();
-  ASSERT_TRUE(wait_for_lines({root}, "rig1/a", 5));
-  ASSERT_TRUE(sink.stop());
-  EXPECT_TRUE(same_files(frames, root + "/rig1/a"));
-  EXPECT_FALSE(fs::exists(root + "/rig2")) << sink.log();
-  EXPECT_EQ(sink.log().find("rig2"), std::string::npos) << sink.log();
+  send({{"rig1/a", frames, "tiny"}, {"rig1/b", frames, "tiny"}, {"rig2/a", frames, "tiny"}});
+  // Two sinks of the same durable name with other filters: each takes all
+  // of its own streams (they do not halve their shares for each other).
+  const std::string root1 = tmp_ / "sink-rig1";
+  const std::string root2 = tmp_ / "sink-rig2";
+  SinkProcess rig1(logs());
+  SinkProcess rig2(logs());
+  ASSERT_TRUE(rig1.start(url(), root1, {"--filter", "rig1/*"}));
+  ASSERT_TRUE(rig2.start(url(), root2, {"--filter", "rig2/*"}));
+  EXPECT_NE(rig1.out().find("(filter rig1/*)"), std::string::npos) << rig1.out();
+  ASSERT_TRUE(wait_for_lines({root1}, "rig1/a", 5)) << rig1.log();
+  ASSERT_TRUE(wait_for_lines({root1}, "rig1/b", 5)) << rig1.log();
+  ASSERT_TRUE(wait_for_lines({root2}, "rig2/a", 5)) << rig2.log();
+  ASSERT_TRUE(rig1.stop());
+  ASSERT_TRUE(rig2.stop());
+  EXPECT_TRUE(same_files(frames, root1 + "/rig1/a"));
+  EXPECT_TRUE(same_files(frames, root1 + "/rig1/b"));
+  EXPECT_TRUE(same_files(frames, root2 + "/rig2/a"));
+  EXPECT_FALSE(fs::exists(root1 + "/rig2")) << rig1.log();
+  EXPECT_FALSE(fs::exists(root2 + "/rig1")) << rig2.log();
+  EXPECT_EQ(rig1.log().find("rig2"), std::string::npos) << rig1.log();
 }
 
 TEST(SinkCommand, UsageErrorsExitTwoAndAnUnreachableNatsOne) {
