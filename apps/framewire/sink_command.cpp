@@ -39,7 +39,8 @@ void add_sink_command(CLI::App& app, SinkArguments& args) {
   sink->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
       ->capture_default_str();
   sink->add_option("--log-interval", args.log_interval_s,
-                   "Seconds between the one-line summaries of each stream held; 0: none")
+                   "Seconds between the one-line summaries of each stream that stored frames "
+                   "meanwhile; 0: none")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
 }

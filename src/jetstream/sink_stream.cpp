@@ -252,11 +252,15 @@ Status SinkStream::commit_batch() {
   return Status::ok();
 }
 
-void SinkStream::log_progress(bool force) {
+void SinkStream::log_progress(bool final) {
   const auto interval = context_.options.log_interval;
   const auto now = std::chrono::steady_clock::now();
-  if (interval.count() <= 0 || (!force && now - logged_at_ < interval)) return;
-  if (force && stored_ == 0 && already_ == 0 && rejected_ == 0) return;
+  if (interval.count() <= 0 || (!final && now - logged_at_ < interval)) return;
+  // An idle stream stays quiet: its last line still says where it stands.
+  if (stored_ == logged_stored_ && already_ == logged_already_ && rejected_ == logged_rejected_) {
+    logged_at_ = now;
+    return;
+  }
   const double elapsed = std::max(seconds(now - logged_at_), 1e-3);
   spdlog::info(
       "sink: stream {}: {:.1f} fps, {:.2f} MB/s, {} frames stored, {} already stored, {} "
@@ -266,6 +270,8 @@ void SinkStream::log_progress(bool force) {
       last_sequence_, waiting_);
   logged_stored_ = stored_;
   logged_bytes_ = bytes_;
+  logged_already_ = already_;
+  logged_rejected_ = rejected_;
   logged_at_ = now;
 }
 

@@ -79,7 +79,8 @@ class SinkStream {
   Status take(MsgHandle msg);
   Status open_store(const std::string& source_kind);
   Status commit_batch();
-  void log_progress(bool force);
+  // A line every log_interval while frames come; `final`: at the end.
+  void log_progress(bool final);
   void pause(std::chrono::milliseconds delay);
 
   SinkContext& context_;
@@ -104,6 +105,8 @@ class SinkStream {
   std::uint64_t rejected_ = 0;
   std::uint64_t logged_stored_ = 0;
   std::uint64_t logged_bytes_ = 0;
+  std::uint64_t logged_already_ = 0;
+  std::uint64_t logged_rejected_ = 0;
   std::chrono::steady_clock::time_point logged_at_;
 
   std::atomic<bool> stop_ = false;
