@@ -1,6 +1,7 @@
-// The NATS connection (nats_client.hpp). libnats calls on_publish_ack and
-// on_disconnected on its own threads; they touch only the pending map (under
-// mutex_) and an atomic counter.
+// The NATS connection (nats_client.hpp). libnats calls on_publish_ack,
+// on_disconnected and on_closed on its own threads; they touch only the
+// pending map (under mutex_), an atomic counter and the closed flag (under
+// closed_mutex_).
 #include "jetstream/nats_client.hpp"
 
 #include <fmt/format.h>
@@ -76,6 +77,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
   // frames a prefix of what its writer published (see NatsClient::publish).
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(options, 1);
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(options, on_disconnected, client.get());
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(options, on_closed, client.get());
   if (s == NATS_OK && !endpoint.creds_file.empty()) {
     s = natsOptions_SetUserCredentialsFromFiles(options, endpoint.creds_file.c_str(), nullptr);
   }
@@ -112,7 +114,14 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
 
 NatsClient::~NatsClient() {
   // Close first: libnats stops calling back before the map goes away.
-  if (connection_) natsConnection_Close(connection_.get());
+  if (connection_) {
+    natsConnection_Close(connection_.get());
+    // The disconnected and closed callbacks are queued to libnats' callback
+    // thread and may run after Close returned: wait for the closed one (the
+    // last), so that neither touches a destroyed client.
+    std::unique_lock lock(closed_mutex_);
+    closed_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return closed_; });
+  }
   js_.reset();
   connection_.reset();
   std::lock_guard lock(mutex_);
@@ -127,6 +136,15 @@ std::uint64_t NatsClient::disconnections() const { return disconnections_.load()
 
 void NatsClient::on_disconnected(natsConnection* /*connection*/, void* closure) {
   static_cast<NatsClient*>(closure)->disconnections_.fetch_add(1);
+}
+
+void NatsClient::on_closed(natsConnection* /*connection*/, void* closure) {
+  auto* client = static_cast<NatsClient*>(closure);
+  // Notified under the lock: the destructor cannot go on (and destroy the
+  // condition variable) before this callback let go of it.
+  std::lock_guard lock(client->closed_mutex_);
+  client->closed_ = true;
+  client->closed_cv_.notify_all();
 }
 
 Status NatsClient::ensure_stream(const std::string& name, int replicas,

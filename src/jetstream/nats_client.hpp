@@ -88,11 +88,18 @@ class NatsClient {
   static void on_publish_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error,
                              void* closure);
   static void on_disconnected(natsConnection* connection, void* closure);
+  // libnats calls back on a thread of its own, also after natsConnection_Close
+  // returned: the destructor waits for this last callback, which comes after
+  // the disconnected one, before the client goes away.
+  static void on_closed(natsConnection* connection, void* closure);
 
   OptionsHandle options_;
   ConnectionHandle connection_;
   JsHandle js_;
   std::atomic<std::uint64_t> disconnections_ = 0;
+  std::mutex closed_mutex_;
+  std::condition_variable closed_cv_;
+  bool closed_ = false;  // on_closed ran
 
   std::mutex mutex_;
   std::condition_variable answered_;
