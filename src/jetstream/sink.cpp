@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -76,6 +77,19 @@ int stream_replicas(jsCtx* js, const std::string& name) {
   jetstream::StreamInfoHandle info(raw);
   if (s != NATS_OK || info->Config == nullptr) return 1;
   return std::max(1, static_cast<int>(info->Config->Replicas));
+}
+
+// The TTL of an existing lease bucket: leases expire by it, whatever this
+// sink was told, so they must be renewed by it too. Nothing when the bucket
+// does not exist (yet).
+std::optional<std::chrono::milliseconds> bucket_ttl(jsCtx* js, const std::string& bucket) {
+  jsStreamInfo* raw = nullptr;
+  const std::string stream = "KV_" + bucket;
+  const natsStatus s = js_GetStreamInfo(&raw, js, stream.c_str(), nullptr, nullptr);
+  jetstream::StreamInfoHandle info(raw);
+  if (s != NATS_OK || info->Config == nullptr || info->Config->MaxAge <= 0) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::nanoseconds(info->Config->MaxAge));
 }
 
 std::string random_id() {
@@ -281,9 +295,19 @@ Result<std::unique_ptr<Sink>> Sink::create(const SinkOptions& options) {
   state->root = std::move(root).value();
   state->context.root = state->root.get();
 
+  std::chrono::milliseconds lease_ttl = options.nats.lease_ttl;
+  if (auto existing = bucket_ttl(state->client->js(), state->bucket);
+      existing && *existing != lease_ttl) {
+    spdlog::warn(
+        "sink: the lease bucket {} expires leases after {:.1f} s (it was made so by an "
+        "earlier sink); this sink uses that, not {:.1f} s",
+        state->bucket, std::chrono::duration<double>(*existing).count(),
+        std::chrono::duration<double>(lease_ttl).count());
+    lease_ttl = *existing;
+  }
   auto leases = LeaseTable::open(*state->client, state->bucket,
                                  stream_replicas(state->client->js(), options.nats.stream),
-                                 options.nats.lease_ttl, state->owner);
+                                 lease_ttl, state->owner);
   if (!leases) return leases.status();
   state->leases = std::move(leases).value();
   // Present before the first round, so that sinks started together see

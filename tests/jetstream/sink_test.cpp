@@ -231,11 +231,14 @@ TEST_F(SinkTest, TwoSinksShareTheStreamsAndOneTakesOverWhenTheOtherDies) {
 
   const std::string root_a = tmp_ / "sink-a";
   const std::string root_b = tmp_ / "sink-b";
-  const std::vector<std::string> options{"--nats-lease", "2", "--durable", "team"};
   SinkProcess sink_a(logs());
   SinkProcess sink_b(logs());
-  ASSERT_TRUE(sink_a.start(url(), root_a, options));
-  ASSERT_TRUE(sink_b.start(url(), root_b, options));
+  ASSERT_TRUE(sink_a.start(url(), root_a, {"--nats-lease", "2", "--durable", "team"}));
+  // The lease bucket's TTL is the first sink's: B renews by it, not by its
+  // own --nats-lease (or its leases would lapse while it holds them).
+  ASSERT_TRUE(sink_b.start(url(), root_b, {"--nats-lease", "30", "--durable", "team"}));
+  EXPECT_NE(sink_b.log().find("this sink uses that, not 30.0 s"), std::string::npos)
+      << sink_b.log();
   send(streams);
   for (const auto& stream : streams) {
     ASSERT_TRUE(wait_for_lines({root_a, root_b}, stream.name, kFirst))
