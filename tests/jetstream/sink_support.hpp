@@ -21,6 +21,7 @@
 
 #include "jetstream/frame_message.hpp"
 #include "jetstream/nats_client.hpp"
+#include "jetstream/sink_consumer.hpp"
 #include "jetstream/subject_listing.hpp"
 #include "jetstream/subjects.hpp"
 #include "support/child_process.hpp"
@@ -138,6 +139,35 @@ inline std::map<std::string, std::uint64_t> frame_message_counts(jetstream::Nats
   if (!subjects) return counts;
   for (const auto& entry : *subjects) counts[entry.subject] = entry.messages;
   return counts;
+}
+
+// Waits until the consumer of every stream in `streams` for sinks named
+// `durable` has nothing unacknowledged and nothing left to hand out: the
+// sinks acknowledged everything they stored.
+inline testing::AssertionResult wait_for_acks(jetstream::NatsClient& client,
+                                              const std::string& durable,
+                                              const std::vector<std::string>& streams) {
+  const auto deadline = std::chrono::steady_clock::now() + kSinkDoneTimeout;
+  std::string waiting;
+  while (std::chrono::steady_clock::now() < deadline) {
+    waiting.clear();
+    for (const std::string& stream : streams) {
+      bool settled = false;
+      for (const char* suffix : {"-a", "-b"}) {
+        const std::string name = jetstream::sink_consumer_base(durable, stream) + suffix;
+        jsConsumerInfo* info = nullptr;
+        if (js_GetConsumerInfo(&info, client.js(), "FRAMEWIRE", name.c_str(), nullptr, nullptr) ==
+            NATS_OK) {
+          settled = settled || (info->NumAckPending == 0 && info->NumPending == 0);
+        }
+        jsConsumerInfo_Destroy(info);
+      }
+      if (!settled) waiting += " " + stream;
+    }
+    if (waiting.empty()) return testing::AssertionSuccess();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return testing::AssertionFailure() << "not all acknowledged:" << waiting;
 }
 
 inline std::size_t manifest_line_count(const std::string& stream_dir) {
