@@ -48,7 +48,7 @@ TEST(ClusterTest, ASenderSurvivesItsReceiverAndANatsNodeDying) {
 
   const std::vector<std::string> store{"--store",        cluster.url(), "--nats-stream", kStream,
                                        "--nats-replicas", "3",          "--nats-lease",  "2",
-                                       "--nats-timeout", "5",           "--log-interval", "0"};
+                                       "--nats-timeout", "10",          "--log-interval", "0"};
   ServeProcess first(logs);
   ServeProcess second(logs);
   ASSERT_TRUE(first.start("", store));
@@ -68,9 +68,9 @@ TEST(ClusterTest, ASenderSurvivesItsReceiverAndANatsNodeDying) {
   const SendResult sent = sender.wait(std::chrono::seconds(180));
   ASSERT_TRUE(sent.exit.exited_with(0)) << sent.describe() << "\nsecond receiver:\n"
                                         << second.log();
-  EXPECT_NE(sent.out.find("\"frames\":120"), std::string::npos) << sent.out;
-  EXPECT_NE(sent.out.find("\"already_stored_frames\":0"), std::string::npos) << sent.out;
-  EXPECT_EQ(sent.out.find("\"reconnects\":0"), std::string::npos) << sent.out;
+  EXPECT_NE(sent.out.find("\"frames\":120"), std::string::npos) << sent.describe();
+  EXPECT_NE(sent.out.find("\"already_stored_frames\":0"), std::string::npos) << sent.describe();
+  EXPECT_EQ(sent.out.find("\"reconnects\":0"), std::string::npos) << sent.describe();
 
   // Every acknowledged frame, exactly once, in order, intact (read from the
   // two nodes left).
