@@ -4,6 +4,7 @@
 # target; exits non-zero if any target crashed, with the reproducer in fuzz/crashes/.
 #   fuzz/run.sh [SECONDS] [TARGET...]
 # Installs its Debian packages when missing (clang-14, libFuzzer, compiler-rt) after scripts/deps.
+# Targets run side by side, as many at once as there are cores (FRAMEWIRE_FUZZ_JOBS).
 # FRAMEWIRE_FUZZ_BUILD_DIR overrides build-fuzz/, FRAMEWIRE_JOBS the build parallelism (default 2).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
@@ -64,19 +65,17 @@ shm=$(mktemp -d "$shm_base/framewire-fuzz-run.XXXXXX")
 trap 'rm -rf "$work" "$shm"' EXIT
 crashes_dir="$FRAMEWIRE_ROOT/fuzz/crashes"
 
-failed=()
-summary=()
-for target in "${targets[@]}"; do
-  corpus="$work/corpus-$target"
+# run_target TARGET: one libFuzzer run; writes its one-line result to $work/result-TARGET and exits
+# non-zero when it crashed. Targets run side by side, as many at once as there are cores.
+run_target() {
+  local target=$1 corpus="$work/corpus-$1" log="$work/$1.log" rc=0 execs artifact
   mkdir -p "$corpus" "$work/artifacts-$target"
   if [[ -d "$FRAMEWIRE_ROOT/fuzz/corpus/$target" ]]; then
     cp -r "$FRAMEWIRE_ROOT/fuzz/corpus/$target/." "$corpus/"
   fi
-  log="$work/$target.log"
   fw_log "running $target for ${seconds}s"
-  rc=0
   # The outer timeout only guards against a hung process; -max_total_time ends a healthy run.
-  (cd "$work" && FRAMEWIRE_FUZZ_SHM=$shm timeout --signal=KILL $((seconds + 120)) \
+  (cd "$work" && FRAMEWIRE_FUZZ_SHM=$shm/$target timeout --signal=KILL $((seconds + 120)) \
     "$build/fuzz/$target" -max_total_time="$seconds" -print_final_stats=1 -timeout=30 \
     -rss_limit_mb=4096 -artifact_prefix="$work/artifacts-$target/" "$corpus" >"$log" 2>&1) ||
     rc=$?
@@ -93,11 +92,25 @@ for target in "${targets[@]}"; do
     fw_log "$target FAILED (exit $rc); last lines of its log (all of it: fuzz/crashes/$target.log):"
     grep -E 'invariant violated|ERROR: |SUMMARY: |^    #[0-9]+ ' "$log" | head -25 | sed 's/^/    /' >&2 ||
       true
-    failed+=("$target")
-    summary+=("$target: CRASH after $execs executions in <= ${seconds}s")
-  else
-    summary+=("$target: $execs executions in ${seconds}s, no crash")
+    echo "$target: CRASH after $execs executions in <= ${seconds}s" >"$work/result-$target"
+    return 1
   fi
+  echo "$target: $execs executions in ${seconds}s, no crash" >"$work/result-$target"
+}
+
+parallel=${FRAMEWIRE_FUZZ_JOBS:-$(nproc)}
+pids=()
+for target in "${targets[@]}"; do
+  mkdir -p "$shm/$target"
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+  run_target "$target" &
+  pids+=($!)
+done
+failed=()
+summary=()
+for i in "${!targets[@]}"; do
+  wait "${pids[i]}" || failed+=("${targets[i]}")
+  summary+=("$(cat "$work/result-${targets[i]}" 2>/dev/null || echo "${targets[i]}: no result")")
 done
 
 echo "fuzz summary ($(date -u +%Y-%m-%dT%H:%MZ), ${seconds}s per target):"

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "jetstream/frame_message.hpp"
 #include "jetstream/lease_table.hpp"
@@ -404,6 +405,16 @@ JetStreamOptions jetstream_options(const NatsOptions& nats, const std::string& r
   return options;
 }
 
+namespace {
+
+// At start-up nothing is retried: NATS not answering is the storage failing.
+Status as_storage_error(const Status& status) {
+  if (status.code() != ErrorCode::kTimeout) return status;
+  return Status(ErrorCode::kStorageError, status.message());
+}
+
+}  // namespace
+
 Result<std::unique_ptr<JetStreamStorage>> JetStreamStorage::open(const JetStreamOptions& options) {
   if (Status status = validate_jetstream_name(options.stream); !status) return status;
   if (options.replicas < 1 || options.replicas > 5) {
@@ -412,7 +423,7 @@ Result<std::unique_ptr<JetStreamStorage>> JetStreamStorage::open(const JetStream
   auto shared = std::make_unique<Shared>();
   shared->options = options;
   auto client = NatsClient::connect(options.endpoint);
-  if (!client) return client.status();
+  if (!client) return as_storage_error(client.status());
   shared->client = std::move(client).value();
   const std::int64_t max_payload = shared->client->max_payload();
   if (max_payload < static_cast<std::int64_t>(4 * kHeaderRoom)) {
@@ -425,11 +436,11 @@ Result<std::unique_ptr<JetStreamStorage>> JetStreamStorage::open(const JetStream
   if (Status status =
           shared->client->ensure_stream(options.stream, options.replicas, options.duplicate_window);
       !status) {
-    return status;
+    return as_storage_error(status);
   }
   auto writers = LeaseTable::open(*shared->client, options.stream + "_writers", options.replicas,
                                   options.lease_ttl, options.owner);
-  if (!writers) return writers.status();
+  if (!writers) return as_storage_error(writers.status());
   shared->writers = std::move(writers).value();
   return std::unique_ptr<JetStreamStorage>(new JetStreamStorage(std::move(shared)));
 }
@@ -446,6 +457,25 @@ Result<std::unique_ptr<storage::StreamStorage>> JetStreamStorage::open_stream(
     std::string_view name, std::string_view source_kind) {
   if (Status status = storage::validate_stream_name(name); !status) return status;
   if (Status status = storage::validate_source_kind(source_kind); !status) return status;
+  // NATS not answering for a moment (a cluster electing a leader, our
+  // connection moving to another node) is waited out for up to
+  // --nats-timeout; past that the sender hears storage_error, not a retry.
+  const auto deadline = std::chrono::steady_clock::now() + shared_->options.publish_timeout;
+  while (true) {
+    auto opened = try_open_stream(name, source_kind);
+    if (opened || opened.status().code() != ErrorCode::kTimeout) return opened;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status(ErrorCode::kStorageError,
+                    fmt::format("NATS did not answer for {} s: {}",
+                                std::chrono::duration<double>(shared_->options.publish_timeout).count(),
+                                opened.status().message()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+Result<std::unique_ptr<storage::StreamStorage>> JetStreamStorage::try_open_stream(
+    std::string_view name, std::string_view source_kind) {
   auto lease = shared_->writers->acquire(stream_tokens(name), fmt::format("stream \"{}\"", name));
   if (!lease) return lease.status();
   auto stream = std::make_unique<JetStreamStream>(*shared_, std::string(name),

@@ -66,6 +66,8 @@ class JetStreamStorage final : public storage::Storage {
 
  private:
   explicit JetStreamStorage(std::unique_ptr<Shared> shared);
+  Result<std::unique_ptr<storage::StreamStorage>> try_open_stream(std::string_view name,
+                                                                  std::string_view source_kind);
   std::unique_ptr<Shared> shared_;
 };
 

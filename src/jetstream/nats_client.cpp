@@ -1,12 +1,16 @@
-// The NATS connection (nats_client.hpp). libnats calls on_publish_ack,
-// on_disconnected and on_closed on its own threads; they touch only the
-// pending map (under mutex_), an atomic counter and the closed flag (under
-// closed_mutex_).
+// The NATS connection (nats_client.hpp). libnats calls on_publish_ack and
+// on_disconnected on its own threads, possibly after the client is gone: they
+// find its Callbacks through a registry by id and touch only them (the
+// pending map under their mutex, an atomic counter).
 #include "jetstream/nats_client.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
 
 #include "jetstream/subjects.hpp"
 
@@ -24,6 +28,40 @@ std::string strip(std::string_view text) {
 }
 
 }  // namespace
+
+struct NatsClient::Callbacks {
+  std::atomic<std::uint64_t> disconnections = 0;
+  std::mutex mutex;
+  std::condition_variable answered;
+  // In flight, by the message's address (unique while libnats owns it).
+  std::unordered_map<const natsMsg*, std::shared_ptr<PublishResult>> pending;
+};
+
+namespace {
+
+// The live clients' callback state by id: a callback that comes after its
+// client is gone finds nothing and does nothing (but free the message).
+std::mutex registry_mutex;
+std::unordered_map<std::uintptr_t, std::shared_ptr<NatsClient::Callbacks>>& registry() {
+  static auto* clients =
+      new std::unordered_map<std::uintptr_t, std::shared_ptr<NatsClient::Callbacks>>();
+  return *clients;
+}
+std::uintptr_t next_id = 1;
+
+std::shared_ptr<NatsClient::Callbacks> callbacks_of(void* closure) {
+  std::lock_guard lock(registry_mutex);
+  auto it = registry().find(reinterpret_cast<std::uintptr_t>(closure));
+  return it == registry().end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+NatsClient::NatsClient() : callbacks_(std::make_shared<Callbacks>()) {
+  std::lock_guard lock(registry_mutex);
+  id_ = next_id++;
+  registry().emplace(id_, callbacks_);
+}
 
 Result<std::vector<std::string>> parse_server_list(std::string_view url) {
   std::vector<std::string> servers;
@@ -76,8 +114,8 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
   // was lost with the old socket. Failing at once keeps a stream's stored
   // frames a prefix of what its writer published (see NatsClient::publish).
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(options, 1);
-  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(options, on_disconnected, client.get());
-  if (s == NATS_OK) s = natsOptions_SetClosedCB(options, on_closed, client.get());
+  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(options, on_disconnected,
+                                                      reinterpret_cast<void*>(client->id_));
   if (s == NATS_OK && !endpoint.creds_file.empty()) {
     s = natsOptions_SetUserCredentialsFromFiles(options, endpoint.creds_file.c_str(), nullptr);
   }
@@ -101,7 +139,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
   jsOptions_Init(&js_options);
   js_options.PublishAsync.MaxPending = kMaxPendingPublishes;
   js_options.PublishAsync.AckHandler = on_publish_ack;
-  js_options.PublishAsync.AckHandlerClosure = client.get();
+  js_options.PublishAsync.AckHandlerClosure = reinterpret_cast<void*>(client->id_);
   // A full pipeline waits for room rather than failing at once.
   js_options.PublishAsync.StallWait = 10'000;
   jsCtx* js = nullptr;
@@ -113,38 +151,22 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
 }
 
 NatsClient::~NatsClient() {
-  // Close first: libnats stops calling back before the map goes away.
-  if (connection_) {
-    natsConnection_Close(connection_.get());
-    // The disconnected and closed callbacks are queued to libnats' callback
-    // thread and may run after Close returned: wait for the closed one (the
-    // last), so that neither touches a destroyed client.
-    std::unique_lock lock(closed_mutex_);
-    closed_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return closed_; });
-  }
+  if (connection_) natsConnection_Close(connection_.get());
   js_.reset();
   connection_.reset();
-  std::lock_guard lock(mutex_);
-  pending_.clear();
+  // From here a late callback finds no client.
+  std::lock_guard lock(registry_mutex);
+  registry().erase(id_);
 }
 
 std::int64_t NatsClient::max_payload() const {
   return natsConnection_GetMaxPayload(connection_.get());
 }
 
-std::uint64_t NatsClient::disconnections() const { return disconnections_.load(); }
+std::uint64_t NatsClient::disconnections() const { return callbacks_->disconnections.load(); }
 
 void NatsClient::on_disconnected(natsConnection* /*connection*/, void* closure) {
-  static_cast<NatsClient*>(closure)->disconnections_.fetch_add(1);
-}
-
-void NatsClient::on_closed(natsConnection* /*connection*/, void* closure) {
-  auto* client = static_cast<NatsClient*>(closure);
-  // Notified under the lock: the destructor cannot go on (and destroy the
-  // condition variable) before this callback let go of it.
-  std::lock_guard lock(client->closed_mutex_);
-  client->closed_ = true;
-  client->closed_cv_.notify_all();
+  if (auto callbacks = callbacks_of(closure)) callbacks->disconnections.fetch_add(1);
 }
 
 Status NatsClient::ensure_stream(const std::string& name, int replicas,
@@ -206,15 +228,16 @@ Status NatsClient::ensure_stream(const std::string& name, int replicas,
 Result<std::shared_ptr<PublishResult>> NatsClient::publish(MsgHandle msg) {
   auto result = std::make_shared<PublishResult>();
   natsMsg* raw = msg.release();
+  Callbacks& callbacks = *callbacks_;
   {
-    std::lock_guard lock(mutex_);
-    pending_.emplace(raw, result);
+    std::lock_guard lock(callbacks.mutex);
+    callbacks.pending.emplace(raw, result);
   }
   natsStatus s = js_PublishMsgAsync(js_.get(), &raw, nullptr);
   if (s != NATS_OK) {
     // Still ours (libnats cleared `raw` only if it took the message).
-    std::lock_guard lock(mutex_);
-    if (raw != nullptr) pending_.erase(raw);
+    std::lock_guard lock(callbacks.mutex);
+    if (raw != nullptr) callbacks.pending.erase(raw);
     natsMsg_Destroy(raw);
     return nats_status(s, "cannot publish to JetStream");
   }
@@ -223,46 +246,48 @@ Result<std::shared_ptr<PublishResult>> NatsClient::publish(MsgHandle msg) {
 
 void NatsClient::on_publish_ack(jsCtx* /*js*/, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error,
                                 void* closure) {
-  auto* client = static_cast<NatsClient*>(closure);
-  {
-    std::lock_guard lock(client->mutex_);
-    auto it = client->pending_.find(msg);
-    if (it != client->pending_.end()) {
-      PublishResult& result = *it->second;
-      if (ack != nullptr) {
-        result.stream_sequence = ack->Sequence;
-        result.duplicate = ack->Duplicate;
-      } else if (error != nullptr) {
-        result.js_error = static_cast<int>(error->ErrCode);
-        result.status = Status(
-            ErrorCode::kStorageError,
-            fmt::format("JetStream refused a frame: {}{}", natsStatus_GetText(error->Err),
-                        error->ErrText != nullptr ? fmt::format(" ({})", error->ErrText) : ""));
-      } else {
-        result.status = Status(ErrorCode::kStorageError, "JetStream gave no answer");
+  if (auto callbacks = callbacks_of(closure)) {
+    {
+      std::lock_guard lock(callbacks->mutex);
+      auto it = callbacks->pending.find(msg);
+      if (it != callbacks->pending.end()) {
+        PublishResult& result = *it->second;
+        if (ack != nullptr) {
+          result.stream_sequence = ack->Sequence;
+          result.duplicate = ack->Duplicate;
+        } else if (error != nullptr) {
+          result.js_error = static_cast<int>(error->ErrCode);
+          result.status = Status(
+              ErrorCode::kStorageError,
+              fmt::format("JetStream refused a frame: {}{}", natsStatus_GetText(error->Err),
+                          error->ErrText != nullptr ? fmt::format(" ({})", error->ErrText) : ""));
+        } else {
+          result.status = Status(ErrorCode::kStorageError, "JetStream gave no answer");
+        }
+        result.done = true;
+        callbacks->pending.erase(it);
       }
-      result.done = true;
-      client->pending_.erase(it);
     }
+    callbacks->answered.notify_all();
   }
-  client->answered_.notify_all();
   natsMsg_Destroy(msg);
 }
 
 bool NatsClient::wait(const std::vector<std::shared_ptr<PublishResult>>& results,
                       std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mutex_);
-  return answered_.wait_until(lock, deadline, [&] {
+  std::unique_lock lock(callbacks_->mutex);
+  return callbacks_->answered.wait_until(lock, deadline, [&] {
     return std::all_of(results.begin(), results.end(), [](const auto& r) { return r->done; });
   });
 }
 
 void NatsClient::forget(const std::vector<std::shared_ptr<PublishResult>>& results) {
-  std::lock_guard lock(mutex_);
-  for (auto it = pending_.begin(); it != pending_.end();) {
+  std::lock_guard lock(callbacks_->mutex);
+  auto& pending = callbacks_->pending;
+  for (auto it = pending.begin(); it != pending.end();) {
     const bool ours = std::any_of(results.begin(), results.end(),
                                   [&](const auto& r) { return r == it->second; });
-    it = ours ? pending_.erase(it) : std::next(it);
+    it = ours ? pending.erase(it) : std::next(it);
   }
 }
 

@@ -5,16 +5,14 @@
 //
 // Threading: every member may be called from any thread (libnats
 // serialises on the connection); publish results are filled in on
-// libnats' own threads and waited for with wait().
+// libnats' own threads (under the callbacks' mutex) and waited for with
+// wait().
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "framewire/status.hpp"
@@ -83,28 +81,23 @@ class NatsClient {
   // Stops tracking unfinished `results` (a late answer is then ignored).
   void forget(const std::vector<std::shared_ptr<PublishResult>>& results);
 
+  // What libnats' callbacks touch (defined in nats_client.cpp). They may
+  // still run, on libnats' threads, while or after this client is
+  // destroyed, so they reach it through a registry by id, never through a
+  // pointer to the client.
+  struct Callbacks;
+
  private:
-  NatsClient() = default;
+  NatsClient();
   static void on_publish_ack(jsCtx* js, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error,
                              void* closure);
   static void on_disconnected(natsConnection* connection, void* closure);
-  // libnats calls back on a thread of its own, also after natsConnection_Close
-  // returned: the destructor waits for this last callback, which comes after
-  // the disconnected one, before the client goes away.
-  static void on_closed(natsConnection* connection, void* closure);
 
+  std::shared_ptr<Callbacks> callbacks_;
+  std::uintptr_t id_ = 0;  // the callbacks' closure
   OptionsHandle options_;
   ConnectionHandle connection_;
   JsHandle js_;
-  std::atomic<std::uint64_t> disconnections_ = 0;
-  std::mutex closed_mutex_;
-  std::condition_variable closed_cv_;
-  bool closed_ = false;  // on_closed ran
-
-  std::mutex mutex_;
-  std::condition_variable answered_;
-  // In flight, by the message's address (unique while libnats owns it).
-  std::unordered_map<const natsMsg*, std::shared_ptr<PublishResult>> pending_;
 };
 
 }  // namespace framewire::jetstream

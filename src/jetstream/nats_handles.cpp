@@ -5,6 +5,22 @@
 
 namespace framewire::jetstream {
 
+bool is_transient(natsStatus status) {
+  switch (status) {
+    case NATS_TIMEOUT:
+    case NATS_NO_RESPONDERS:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_STALE_CONNECTION:
+    case NATS_INSUFFICIENT_BUFFER:
+    case NATS_IO_ERROR:
+    case NATS_NO_SERVER:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status nats_status(natsStatus status, std::string_view what, int js_error, ErrorCode code) {
   std::string message = fmt::format("{}: {}", what, natsStatus_GetText(status));
   natsStatus last = NATS_OK;
@@ -13,6 +29,9 @@ Status nats_status(natsStatus status, std::string_view what, int js_error, Error
     message += fmt::format(" ({})", detail);
   }
   if (js_error != 0) message += fmt::format(" [JetStream error {}]", js_error);
+  if (code == ErrorCode::kStorageError && js_error == 0 && is_transient(status)) {
+    code = ErrorCode::kTimeout;
+  }
   return Status(code, std::move(message));
 }
 

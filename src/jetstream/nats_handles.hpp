@@ -44,10 +44,14 @@ inline constexpr int kJsErrMaximumBytes = 10054;  // unused by 2.9 for messages;
 
 // A failed libnats call as a Status: `what` says what framewire was doing,
 // then libnats' own words (its thread-local last error when it has one) and
-// the JetStream error code when the server gave one. kStorageError unless
-// `code` says otherwise.
+// the JetStream error code when the server gave one. A failure that goes
+// away by itself (no answer in time, no responders while a cluster elects a
+// leader, a connection being re-established) is kTimeout, which callers may
+// retry; anything else is kStorageError unless `code` says otherwise.
 Status nats_status(natsStatus status, std::string_view what, int js_error = 0,
                    ErrorCode code = ErrorCode::kStorageError);
+
+bool is_transient(natsStatus status);
 
 // A header of `msg`, or "" when absent.
 std::string_view header(natsMsg* msg, const char* key);

@@ -5,7 +5,7 @@
 namespace framewire::net {
 
 FolderSource::FolderSource(std::vector<source::FrameFile> files)
-    : files_(std::move(files)), rejected_(files_.size(), false) {
+    : files_(std::move(files)), rejected_(files_.size(), false), counted_(files_.size(), false) {
   prefix_bytes_.reserve(files_.size() + 1);
   prefix_bytes_.push_back(0);
   for (const auto& file : files_) prefix_bytes_.push_back(prefix_bytes_.back() + file.bytes);
@@ -29,9 +29,7 @@ void FolderSource::opened(const ResumePoint& at, bool first) {
     // Sent on a connection that was cut before their ACK came: the receiver
     // has them all the same.
     for (std::size_t i = settled_; i < start; ++i) {
-      if (rejected_[i]) continue;
-      ++tally_.frames_stored;
-      tally_.bytes_stored += files_[i].bytes;
+      if (!rejected_[i]) count_stored(i, files_[i].bytes);
     }
   }
   settled_ = std::max(settled_, start);
@@ -61,6 +59,12 @@ void FolderSource::settle(FrameToken token) {
 
 void FolderSource::stored(FrameToken token, std::uint64_t bytes) {
   settle(token);
+  if (token < files_.size()) count_stored(token, bytes);
+}
+
+void FolderSource::count_stored(std::size_t index, std::uint64_t bytes) {
+  if (counted_[index]) return;
+  counted_[index] = true;
   ++tally_.frames_stored;
   tally_.bytes_stored += bytes;
 }

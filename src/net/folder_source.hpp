@@ -26,12 +26,18 @@ class FolderSource final : public FrameSource {
 
  private:
   void settle(FrameToken token);
+  // Counts file `index` as stored by this run, once: a receiver whose
+  // resume point went back (a JetStream leader that had not yet applied
+  // its last frames) makes the sender send frames it had already counted,
+  // which the store recognises as duplicates.
+  void count_stored(std::size_t index, std::uint64_t bytes);
 
   std::vector<source::FrameFile> files_;
   std::vector<std::uint64_t> prefix_bytes_;  // [i]: bytes of files [0, i)
   std::size_t next_ = 0;                     // the next file to send
   std::size_t settled_ = 0;                  // files [0, settled_) are stored or rejected
   std::vector<bool> rejected_;               // by file index
+  std::vector<bool> counted_;                // by file index: in tally_.frames_stored
   OutgoingFrame peeked_;
   std::size_t peeked_index_ = static_cast<std::size_t>(-1);
 };

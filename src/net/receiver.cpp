@@ -37,6 +37,13 @@ namespace {
 
 constexpr auto kNoThrow = asio::experimental::as_tuple(asio::use_awaitable);
 
+// This machine's name, for the lease holder a refused writer is told about.
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "this host";
+  return name;
+}
+
 storage::SyncPolicy to_policy(SyncMode mode) {
   switch (mode) {
     case SyncMode::kNone:
@@ -237,7 +244,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
     impl->storage = std::move(root).value();
   } else {
     auto store = jetstream::JetStreamStorage::open(jetstream::jetstream_options(
-        options.nats, fmt::format("framewire serve on {} (pid {})", options.listen, getpid())));
+        options.nats, fmt::format("framewire serve pid {} on {}", getpid(), host_name())));
     if (!store) return store.status();
     impl->storage = std::move(store).value();
   }
