@@ -4,14 +4,16 @@
 
 namespace framewire::cli {
 
-void add_nats_options(CLI::App& command, NatsArguments& args, bool with_replicas) {
+void add_nats_options(CLI::App& command, NatsArguments& args, NatsRole role) {
+  const bool receiver = role == NatsRole::kReceiver;
   const std::string group = "NATS JetStream (docs/SCALE.md)";
   command
       .add_option("--nats-stream", args.options.stream,
-                  "JetStream stream holding the frames (created if missing)")
+                  receiver ? "JetStream stream holding the frames (created if missing)"
+                           : "JetStream stream holding the frames")
       ->group(group)
       ->capture_default_str();
-  if (with_replicas) {
+  if (receiver) {
     command
         .add_option("--nats-replicas", args.options.replicas,
                     "Replicas of the JetStream stream when it is created (3: a frame is "
@@ -38,17 +40,22 @@ void add_nats_options(CLI::App& command, NatsArguments& args, bool with_replicas
       ->check(CLI::ExistingFile);
   command
       .add_option("--nats-lease", args.lease_s,
-                  "Seconds a stream stays locked to a process that stopped renewing its lease "
-                  "(a receiver or sink killed)")
+                  receiver ? "Seconds a stream stays locked to a receiver that stopped renewing "
+                             "its lease (killed); its senders resume through another after that"
+                           : "Seconds a stream stays with a sink that stopped renewing its lease "
+                             "(killed) before another sink of the same --durable takes it")
       ->group(group)
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
-  command
-      .add_option("--nats-timeout", args.timeout_s,
-                  "Seconds to wait for JetStream to confirm frames")
-      ->group(group)
-      ->check(CLI::Range(0.1, 3600.0))
-      ->capture_default_str();
+  if (receiver) {
+    command
+        .add_option("--nats-timeout", args.timeout_s,
+                    "Seconds to wait for JetStream to confirm frames (and to answer when a stream "
+                    "is opened) before the sender is told to retry")
+        ->group(group)
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+  }
 }
 
 void finish_nats_options(NatsArguments& args) {

@@ -14,11 +14,13 @@ struct NatsArguments {
   double timeout_s = 10;
 };
 
-// Adds --nats-stream, --nats-replicas (when `with_replicas`), --nats-creds,
-// --nats-tls-ca, --nats-tls-cert, --nats-tls-key, --nats-lease and
-// --nats-timeout to `command`. The URL option itself is the command's own
-// (--store, --from).
-void add_nats_options(CLI::App& command, NatsArguments& args, bool with_replicas);
+enum class NatsRole { kReceiver, kSink };
+
+// Adds --nats-stream, --nats-creds, --nats-tls-ca, --nats-tls-cert,
+// --nats-tls-key and --nats-lease to `command`, and for a receiver
+// --nats-replicas and --nats-timeout, each worded for `role`. The URL
+// option itself is the command's own (--store, --from).
+void add_nats_options(CLI::App& command, NatsArguments& args, NatsRole role);
 
 // Copies the seconds into options; call after parsing.
 void finish_nats_options(NatsArguments& args);

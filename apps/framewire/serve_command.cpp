@@ -107,7 +107,7 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
                    "Store in NATS JetStream instead of a folder: nats://HOST:PORT[,HOST:PORT...] "
                    "(docs/SCALE.md)")
       ->excludes(root);
-  add_nats_options(*serve, args.nats, /*with_replicas=*/true);
+  add_nats_options(*serve, args.nats, NatsRole::kReceiver);
   serve->add_option("--listen", args.options.listen, "HOST:PORT to listen on; port 0 picks one")
       ->capture_default_str();
   serve->add_option("--sync", args.sync, "none | batch (group commit) | each")

@@ -35,7 +35,7 @@ void add_sink_command(CLI::App& app, SinkArguments& args) {
   sink->add_option("--sync", args.sync, "none | batch (per batch of frames) | each")
       ->check(CLI::IsMember({"none", "batch", "each"}))
       ->capture_default_str();
-  add_nats_options(*sink, args.nats, /*with_replicas=*/false);
+  add_nats_options(*sink, args.nats, NatsRole::kSink);
   sink->add_option("--log-level", args.log_level, "trace | debug | info | warn | error")
       ->capture_default_str();
   sink->add_option("--log-interval", args.log_interval_s,

@@ -4,6 +4,7 @@
 #include "jetstream/lease_table.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -54,6 +55,24 @@ Result<std::unique_ptr<LeaseTable>> LeaseTable::open(NatsClient& client, const s
     // It exists already (perhaps with other settings): bind to it.
     s = js_KeyValue(&raw, client.js(), bucket.c_str());
     if (s != NATS_OK) return created;
+    // Leases expire by the bucket's TTL, whatever this process was told, so
+    // they are renewed by it too.
+    jsStreamInfo* info = nullptr;
+    const std::string kv_stream = "KV_" + bucket;
+    if (js_GetStreamInfo(&info, client.js(), kv_stream.c_str(), nullptr, nullptr) == NATS_OK) {
+      StreamInfoHandle held(info);
+      if (info->Config != nullptr && info->Config->MaxAge > 0) {
+        const auto existing = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::nanoseconds(info->Config->MaxAge));
+        if (existing != ttl) {
+          spdlog::warn("the lease bucket {} expires leases after {:.1f} s (it was created so); "
+                       "using that, not {:.1f} s",
+                       bucket, std::chrono::duration<double>(existing).count(),
+                       std::chrono::duration<double>(ttl).count());
+          ttl = existing;
+        }
+      }
+    }
   }
   std::unique_ptr<LeaseTable> table(
       new LeaseTable(client, KvHandle(raw), bucket, ttl, std::move(owner)));

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "jetstream/jetstream_checks.hpp"
+#include "jetstream/sink_support.hpp"
 #include "support/framewire_processes.hpp"
 #include "support/nats_server.hpp"
 #include "support/temp_dir.hpp"
@@ -84,6 +85,14 @@ TEST(ClusterTest, ASenderSurvivesItsReceiverAndANatsNodeDying) {
   const auto stored = read_stored_frames(cluster.url(), kStream, "rig1/visible");
   EXPECT_TRUE(frames_match_folder(stored, dir / "in"));
   EXPECT_TRUE(second.stop());
+
+  // And the sink's folder is the input, byte for byte, with one manifest line per frame.
+  SinkProcess sink(logs);
+  ASSERT_TRUE(sink.start(cluster.url(), dir / "sink", {"--nats-stream", kStream}));
+  ASSERT_TRUE(wait_for_lines({dir / "sink"}, "rig1/visible", kFrames));
+  EXPECT_TRUE(sink.stop());
+  EXPECT_TRUE(same_files(dir / "in", dir / "sink/rig1/visible"));
+  EXPECT_TRUE(manifest_matches(dir / "sink/rig1/visible", dir / "in", "visible"));
 }
 
 }  // namespace

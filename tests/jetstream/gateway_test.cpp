@@ -26,8 +26,10 @@ class GatewayTest : public testing::Test {
 
   testing::AssertionResult start_receiver(ServeProcess& serve,
                                           const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args{"--store", nats_->url(), "--nats-stream", kStream,
-                                  "--nats-lease", "2", "--log-interval", "0"};
+    // A short --nats-timeout: NATS going away is told within seconds.
+    std::vector<std::string> args{"--store",      nats_->url(), "--nats-stream",  kStream,
+                                  "--nats-lease", "2",          "--nats-timeout", "4",
+                                  "--log-interval", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     return serve.start("", args);
   }
