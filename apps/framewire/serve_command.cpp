@@ -82,8 +82,8 @@ class ServeConfigFormat : public CLI::ConfigTOML {
 }  // namespace
 
 void add_serve_command(CLI::App& app, ServeArguments& args) {
-  CLI::App* serve =
-      app.add_subcommand("serve", "Receive frames and store them under a folder, or in NATS JetStream");
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Receive frames and store them under a folder, or in NATS JetStream");
   serve->footer(
       "A configuration file (--config) has one `key = value` line per long option, without its "
       "dashes: root = \"/srv/frames\", listen = \"0.0.0.0:7878\", insecure = true; # starts a "
@@ -184,8 +184,9 @@ void add_serve_command(CLI::App& app, ServeArguments& args) {
 
 int run_serve(ServeArguments& args) {
   if (args.options.root.empty() && args.nats.options.url.empty()) {
-    std::fprintf(stderr, "framewire serve: error: give --root DIR (a folder) or --store nats://... "
-                         "(NATS JetStream)\n");
+    std::fprintf(stderr,
+                 "framewire serve: error: give --root DIR (a folder) or --store nats://... "
+                 "(NATS JetStream)\n");
     return 2;
   }
   finish_nats_options(args.nats);
@@ -219,13 +220,14 @@ int run_serve(ServeArguments& args) {
   const char* transport = args.options.tls_cert.empty() ? "plain TCP" : "mutual TLS 1.3";
   if (args.nats.options.url.empty()) {
     std::printf("framewire receiver listening on %s, storing under %s (sync %s, %s)\n",
-                (*receiver)->local_address().c_str(), args.options.root.c_str(),
-                args.sync.c_str(), transport);
+                (*receiver)->local_address().c_str(), args.options.root.c_str(), args.sync.c_str(),
+                transport);
   } else {
-    std::printf("framewire receiver listening on %s, storing in JetStream stream %s at %s "
-                "(replicas %d, %s)\n",
-                (*receiver)->local_address().c_str(), args.nats.options.stream.c_str(),
-                args.nats.options.url.c_str(), args.nats.options.replicas, transport);
+    std::printf(
+        "framewire receiver listening on %s, storing in JetStream stream %s at %s "
+        "(replicas %d, %s)\n",
+        (*receiver)->local_address().c_str(), args.nats.options.stream.c_str(),
+        args.nats.options.url.c_str(), args.nats.options.replicas, transport);
   }
   if (const std::string http = (*receiver)->http_address(); !http.empty()) {
     std::printf("live view on http://%s/ (metrics: /metrics, streams: /streams)\n", http.c_str());

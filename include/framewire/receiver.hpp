@@ -25,7 +25,7 @@ enum class SyncMode {
 };
 
 struct ReceiverOptions {
-  std::string root;                    // storage folder, created if missing
+  std::string root;  // storage folder, created if missing
   // Store into NATS JetStream instead (docs/SCALE.md) when nats.url is set;
   // `root` and `sync` are then unused (JetStream's replicas are the
   // durability). Frames fed to subscribe_frames() then have no path.

@@ -36,10 +36,11 @@ Result<MsgHandle> make_frame_message(std::string_view jetstream, std::string_vie
                                      const std::vector<std::uint64_t>& part_sequences) {
   const std::string subject = frame_subject(jetstream, stream);
   natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr,
-                                reinterpret_cast<const char*>(payload.data()),
-                                static_cast<int>(payload.size()));
-  if (s != NATS_OK) return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
+  natsStatus s =
+      natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(payload.data()),
+                     static_cast<int>(payload.size()));
+  if (s != NATS_OK)
+    return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
   MsgHandle msg(raw);
   const std::pair<const char*, std::string> headers[] = {
       {kHeaderMsgId, frame_msg_id(stream, record.sequence, record.checksum)},
@@ -70,10 +71,11 @@ Result<MsgHandle> make_part_message(std::string_view jetstream, std::string_view
                                     std::span<const std::uint8_t> chunk) {
   const std::string subject = part_subject(jetstream, stream);
   natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, subject.c_str(), nullptr,
-                                reinterpret_cast<const char*>(chunk.data()),
-                                static_cast<int>(chunk.size()));
-  if (s != NATS_OK) return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
+  natsStatus s =
+      natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(chunk.data()),
+                     static_cast<int>(chunk.size()));
+  if (s != NATS_OK)
+    return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
   MsgHandle msg(raw);
   const std::uint64_t chunk_hash = XXH3_64bits(chunk.data(), chunk.size());
   const std::pair<const char*, std::string> headers[] = {
@@ -136,8 +138,8 @@ Result<std::vector<std::uint8_t>> load_frame_bytes(jsCtx* js, std::string_view j
   const storage::FrameRecord& record = frame.record;
   const std::string name = frame.stream + "/" + record.file_name;
   if (record.bytes > max_bytes) {
-    return Status(ErrorCode::kFrameTooLarge,
-                  fmt::format("frame {} has {} bytes, more than {}", name, record.bytes, max_bytes));
+    return Status(ErrorCode::kFrameTooLarge, fmt::format("frame {} has {} bytes, more than {}",
+                                                         name, record.bytes, max_bytes));
   }
   std::vector<std::uint8_t> bytes;
   bytes.reserve(record.bytes);
@@ -178,9 +180,9 @@ Result<std::vector<std::uint8_t>> load_frame_bytes(jsCtx* js, std::string_view j
                   fmt::format("frame {} has {} of its {} bytes", name, bytes.size(), record.bytes));
   }
   if (XXH3_64bits(bytes.data(), bytes.size()) != record.checksum) {
-    return Status(ErrorCode::kChecksumMismatch,
-                  fmt::format("frame {} does not hash to its checksum {}", name,
-                              hex64(record.checksum)));
+    return Status(
+        ErrorCode::kChecksumMismatch,
+        fmt::format("frame {} does not hash to its checksum {}", name, hex64(record.checksum)));
   }
   return bytes;
 }

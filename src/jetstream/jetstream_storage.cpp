@@ -84,8 +84,11 @@ class JetStreamStream final : public storage::StreamStorage {
  public:
   JetStreamStream(JetStreamStorage::Shared& shared, std::string name, std::string source_kind,
                   std::unique_ptr<Lease> lease)
-      : shared_(shared), name_(std::move(name)), source_kind_(std::move(source_kind)),
-        subject_(frame_subject(shared.options.stream, name_)), lease_(std::move(lease)),
+      : shared_(shared),
+        name_(std::move(name)),
+        source_kind_(std::move(source_kind)),
+        subject_(frame_subject(shared.options.stream, name_)),
+        lease_(std::move(lease)),
         disconnections_(shared.client->disconnections()) {}
 
   ~JetStreamStream() override { forget_group(); }
@@ -177,14 +180,15 @@ class JetStreamStream final : public storage::StreamStorage {
     }
     const auto deadline = std::chrono::steady_clock::now() + shared_.options.publish_timeout;
     if (!shared_.client->wait(results, deadline)) {
-      const auto unanswered = std::count_if(results.begin(), results.end(),
-                                            [](const auto& r) { return !r->done; });
+      const auto unanswered =
+          std::count_if(results.begin(), results.end(), [](const auto& r) { return !r->done; });
       forget_group();
-      return poison(Status(ErrorCode::kTimeout,
-                           fmt::format("stream \"{}\": JetStream did not confirm {} frames within "
-                                       "{} s (is a quorum of the NATS cluster up?)",
-                                       name_, unanswered,
-                                       std::chrono::duration<double>(shared_.options.publish_timeout).count())));
+      return poison(Status(
+          ErrorCode::kTimeout,
+          fmt::format("stream \"{}\": JetStream did not confirm {} frames within "
+                      "{} s (is a quorum of the NATS cluster up?)",
+                      name_, unanswered,
+                      std::chrono::duration<double>(shared_.options.publish_timeout).count())));
     }
     CommitResult committed;
     for (Queued& queued : queue_) {
@@ -306,11 +310,12 @@ class JetStreamStream final : public storage::StreamStorage {
       const auto deadline = std::chrono::steady_clock::now() + shared_.options.publish_timeout;
       if (!shared_.client->wait(frame.parts_, deadline)) {
         shared_.client->forget(frame.parts_);
-        return Status(ErrorCode::kTimeout,
-                      fmt::format("stream \"{}\": JetStream did not confirm the parts of frame "
-                                  "{} within {} s",
-                                  name_, frame.record_.file_name,
-                                  std::chrono::duration<double>(shared_.options.publish_timeout).count()));
+        return Status(
+            ErrorCode::kTimeout,
+            fmt::format("stream \"{}\": JetStream did not confirm the parts of frame "
+                        "{} within {} s",
+                        name_, frame.record_.file_name,
+                        std::chrono::duration<double>(shared_.options.publish_timeout).count()));
       }
       for (const auto& part : frame.parts_) {
         if (!part->status.is_ok()) return publish_failure(*part, name_);
@@ -318,8 +323,8 @@ class JetStreamStream final : public storage::StreamStorage {
       }
       payload = {};
     }
-    auto msg = make_frame_message(shared_.options.stream, name_, frame.record_, payload,
-                                  part_sequences);
+    auto msg =
+        make_frame_message(shared_.options.stream, name_, frame.record_, payload, part_sequences);
     if (!msg) return msg.status();
     if (!group_published_) {
       // The fence: this group follows exactly the frame we know is last.
@@ -465,10 +470,11 @@ Result<std::unique_ptr<storage::StreamStorage>> JetStreamStorage::open_stream(
     auto opened = try_open_stream(name, source_kind);
     if (opened || opened.status().code() != ErrorCode::kTimeout) return opened;
     if (std::chrono::steady_clock::now() >= deadline) {
-      return Status(ErrorCode::kStorageError,
-                    fmt::format("NATS did not answer for {} s: {}",
-                                std::chrono::duration<double>(shared_->options.publish_timeout).count(),
-                                opened.status().message()));
+      return Status(
+          ErrorCode::kStorageError,
+          fmt::format("NATS did not answer for {} s: {}",
+                      std::chrono::duration<double>(shared_->options.publish_timeout).count(),
+                      opened.status().message()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -478,9 +484,8 @@ Result<std::unique_ptr<storage::StreamStorage>> JetStreamStorage::try_open_strea
     std::string_view name, std::string_view source_kind) {
   auto lease = shared_->writers->acquire(stream_tokens(name), fmt::format("stream \"{}\"", name));
   if (!lease) return lease.status();
-  auto stream = std::make_unique<JetStreamStream>(*shared_, std::string(name),
-                                                  std::string(source_kind),
-                                                  std::move(lease).value());
+  auto stream = std::make_unique<JetStreamStream>(
+      *shared_, std::string(name), std::string(source_kind), std::move(lease).value());
   if (Status status = stream->load_position(); !status) return status;
   return std::unique_ptr<storage::StreamStorage>(std::move(stream));
 }

@@ -55,8 +55,8 @@ class JetStreamStorage final : public storage::Storage {
   JetStreamStorage(const JetStreamStorage&) = delete;
   JetStreamStorage& operator=(const JetStreamStorage&) = delete;
 
-  Result<std::unique_ptr<storage::StreamStorage>> open_stream(std::string_view name,
-                                                              std::string_view source_kind) override;
+  Result<std::unique_ptr<storage::StreamStorage>> open_stream(
+      std::string_view name, std::string_view source_kind) override;
   // Only the latest frame of a stream is found by name (kBadStream for
   // older ones): JetStream has no index by file name.
   Result<std::vector<std::uint8_t>> read_frame(std::string_view stream, std::string_view file_name,

@@ -35,7 +35,9 @@ bool Lease::held() const {
   return held_.load() && steady_ns() - renewed_at_ns_.load() < half_life.count();
 }
 
-Lease::~Lease() { table_.release(*this); }
+Lease::~Lease() {
+  table_.release(*this);
+}
 
 Result<std::unique_ptr<LeaseTable>> LeaseTable::open(NatsClient& client, const std::string& bucket,
                                                      int replicas, std::chrono::milliseconds ttl,
@@ -65,10 +67,11 @@ Result<std::unique_ptr<LeaseTable>> LeaseTable::open(NatsClient& client, const s
         const auto existing = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::nanoseconds(info->Config->MaxAge));
         if (existing != ttl) {
-          spdlog::warn("the lease bucket {} expires leases after {:.1f} s (it was created so); "
-                       "using that, not {:.1f} s",
-                       bucket, std::chrono::duration<double>(existing).count(),
-                       std::chrono::duration<double>(ttl).count());
+          spdlog::warn(
+              "the lease bucket {} expires leases after {:.1f} s (it was created so); "
+              "using that, not {:.1f} s",
+              bucket, std::chrono::duration<double>(existing).count(),
+              std::chrono::duration<double>(ttl).count());
           ttl = existing;
         }
       }
@@ -82,7 +85,10 @@ Result<std::unique_ptr<LeaseTable>> LeaseTable::open(NatsClient& client, const s
 
 LeaseTable::LeaseTable(NatsClient& client, KvHandle kv, std::string bucket,
                        std::chrono::milliseconds ttl, std::string owner)
-    : client_(client), kv_(std::move(kv)), bucket_(std::move(bucket)), ttl_(ttl),
+    : client_(client),
+      kv_(std::move(kv)),
+      bucket_(std::move(bucket)),
+      ttl_(ttl),
       owner_(std::move(owner)) {}
 
 LeaseTable::~LeaseTable() {
@@ -99,7 +105,8 @@ Result<std::unique_ptr<Lease>> LeaseTable::acquire(const std::string& key, std::
   natsStatus s = kvStore_Create(&revision, kv_.get(), key.c_str(), owner_.data(),
                                 static_cast<int>(owner_.size()));
   if (s != NATS_OK) {
-    if (!is_wrong_last_sequence()) return nats_status(s, fmt::format("cannot take the lease on {}", what));
+    if (!is_wrong_last_sequence())
+      return nats_status(s, fmt::format("cannot take the lease on {}", what));
     std::string holder = "another process";
     kvEntry* entry = nullptr;
     if (kvStore_Get(&entry, kv_.get(), key.c_str()) == NATS_OK) {

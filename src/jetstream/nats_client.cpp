@@ -71,8 +71,9 @@ Result<std::vector<std::string>> parse_server_list(std::string_view url) {
     std::string server = strip(url.substr(start, comma - start));
     start = comma + 1;
     if (server.empty()) {
-      return Status(ErrorCode::kBadName,
-                    fmt::format("\"{}\" is not a list of NATS servers (nats://HOST:PORT,...)", url));
+      return Status(
+          ErrorCode::kBadName,
+          fmt::format("\"{}\" is not a list of NATS servers (nats://HOST:PORT,...)", url));
     }
     if (server.find("://") == std::string::npos) server = "nats://" + server;
     if (!server.starts_with("nats://") && !server.starts_with("tls://")) {
@@ -80,7 +81,8 @@ Result<std::vector<std::string>> parse_server_list(std::string_view url) {
                     fmt::format("NATS server \"{}\": only nats:// and tls:// are known", server));
     }
     const std::size_t colon = server.rfind(':');
-    if (colon == std::string::npos || colon < server.find("://") + 3 || colon + 1 == server.size()) {
+    if (colon == std::string::npos || colon < server.find("://") + 3 ||
+        colon + 1 == server.size()) {
       return Status(ErrorCode::kBadName,
                     fmt::format("NATS server \"{}\" has no port (nats://HOST:PORT)", server));
     }
@@ -114,8 +116,9 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
   // was lost with the old socket. Failing at once keeps a stream's stored
   // frames a prefix of what its writer published (see NatsClient::publish).
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(options, 1);
-  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(options, on_disconnected,
-                                                      reinterpret_cast<void*>(client->id_));
+  if (s == NATS_OK)
+    s = natsOptions_SetDisconnectedCB(options, on_disconnected,
+                                      reinterpret_cast<void*>(client->id_));
   if (s == NATS_OK && !endpoint.creds_file.empty()) {
     s = natsOptions_SetUserCredentialsFromFiles(options, endpoint.creds_file.c_str(), nullptr);
   }
@@ -163,7 +166,9 @@ std::int64_t NatsClient::max_payload() const {
   return natsConnection_GetMaxPayload(connection_.get());
 }
 
-std::uint64_t NatsClient::disconnections() const { return callbacks_->disconnections.load(); }
+std::uint64_t NatsClient::disconnections() const {
+  return callbacks_->disconnections.load();
+}
 
 void NatsClient::on_disconnected(natsConnection* /*connection*/, void* closure) {
   if (auto callbacks = callbacks_of(closure)) callbacks->disconnections.fetch_add(1);
@@ -214,7 +219,8 @@ Status NatsClient::ensure_stream(const std::string& name, int replicas,
   // Full is full: a new frame is refused (the sender gets storage_error)
   // rather than an old one silently deleted.
   config.Discard = js_DiscardNew;
-  config.Duplicates = std::chrono::duration_cast<std::chrono::nanoseconds>(duplicate_window).count();
+  config.Duplicates =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(duplicate_window).count();
   jsStreamInfo* created = nullptr;
   s = js_AddStream(&created, js_.get(), &config, nullptr, &js_error);
   StreamInfoHandle created_info(created);
@@ -285,8 +291,8 @@ void NatsClient::forget(const std::vector<std::shared_ptr<PublishResult>>& resul
   std::lock_guard lock(callbacks_->mutex);
   auto& pending = callbacks_->pending;
   for (auto it = pending.begin(); it != pending.end();) {
-    const bool ours = std::any_of(results.begin(), results.end(),
-                                  [&](const auto& r) { return r == it->second; });
+    const bool ours =
+        std::any_of(results.begin(), results.end(), [&](const auto& r) { return r == it->second; });
     it = ours ? pending.erase(it) : std::next(it);
   }
 }

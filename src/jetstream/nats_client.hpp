@@ -39,10 +39,10 @@ Result<std::vector<std::string>> parse_server_list(std::string_view url);
 // The outcome of one asynchronous publish.
 struct PublishResult {
   bool done = false;
-  Status status;                  // set when JetStream refused it or it timed out
-  int js_error = 0;               // the JetStream error code of a refusal, 0 if none
+  Status status;     // set when JetStream refused it or it timed out
+  int js_error = 0;  // the JetStream error code of a refusal, 0 if none
   std::uint64_t stream_sequence = 0;
-  bool duplicate = false;         // JetStream had this Nats-Msg-Id already
+  bool duplicate = false;  // JetStream had this Nats-Msg-Id already
 };
 
 class NatsClient {

@@ -42,8 +42,9 @@ Status validate_jetstream_name(std::string_view name) {
   }
   for (char c : name) {
     if (!is_name_byte(c)) {
-      return Status(ErrorCode::kBadName, "a JetStream stream name is made of A-Z a-z 0-9 _ - only: \"" +
-                                             std::string(name) + "\"");
+      return Status(
+          ErrorCode::kBadName,
+          "a JetStream stream name is made of A-Z a-z 0-9 _ - only: \"" + std::string(name) + "\"");
     }
   }
   return Status::ok();
@@ -107,8 +108,8 @@ Result<std::string> frame_filter_subject(std::string_view jetstream, std::string
       }
       subject += '>';
     } else if (Status status = storage::validate_segment(segment); !status) {
-      problem = Status(ErrorCode::kBadName, "--filter \"" + std::string(filter) +
-                                                "\": " + status.message());
+      problem = Status(ErrorCode::kBadName,
+                       "--filter \"" + std::string(filter) + "\": " + status.message());
     } else {
       subject += segment_token(segment);
     }

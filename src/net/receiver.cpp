@@ -1,8 +1,8 @@
 #include "framewire/receiver.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -16,6 +16,7 @@
 #include <atomic>
 #include <set>
 
+#include "jetstream/jetstream_storage.hpp"
 #include "net/address.hpp"
 #include "net/buffer_pool.hpp"
 #include "net/connection.hpp"
@@ -26,7 +27,6 @@
 #include "net/tls_context.hpp"
 #include "observe/observer.hpp"
 #include "observe/receiver_metrics.hpp"
-#include "jetstream/jetstream_storage.hpp"
 #include "storage/stream_store.hpp"
 #include "view/http_server.hpp"
 #include "view/live_feed.hpp"
@@ -66,7 +66,7 @@ struct Receiver::Impl {
   asio::io_context io{1};
   asio::thread_pool pool;
   asio::ip::tcp::acceptor acceptor{io};
-  std::unique_ptr<asio::ssl::context> tls;  // null: plain TCP
+  std::unique_ptr<asio::ssl::context> tls;    // null: plain TCP
   std::unique_ptr<storage::Storage> storage;  // a StorageRoot, or JetStream
   net::StreamRegistry registry;
   net::SessionContext session_context;
@@ -318,13 +318,13 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   // never waits on, or holds back, the network loop). It reads frames
   // through the storage interface, on its worker thread.
   if (!options.http_listen.empty()) {
-    view::Sources sources{.metrics = &impl->metrics,
-                          .feed = &impl->live_feed,
-                          .read_frame = [store = impl->storage.get(),
-                                         max_bytes = options.max_frame_bytes](
-                                            std::string_view stream, std::string_view file) {
-                            return store->read_frame(stream, file, max_bytes);
-                          }};
+    view::Sources sources{
+        .metrics = &impl->metrics,
+        .feed = &impl->live_feed,
+        .read_frame = [store = impl->storage.get(), max_bytes = options.max_frame_bytes](
+                          std::string_view stream, std::string_view file) {
+          return store->read_frame(stream, file, max_bytes);
+        }};
     auto http = view::HttpServer::start(
         {.listen = options.http_listen, .allow_public = options.http_public}, std::move(sources));
     if (!http) return http.status();

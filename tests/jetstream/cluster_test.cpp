@@ -47,9 +47,9 @@ TEST(ClusterTest, ASenderSurvivesItsReceiverAndANatsNodeDying) {
   ASSERT_TRUE(cluster.start());
   ASSERT_TRUE(wait_for_jetstream(cluster.url(), kStream, 3));
 
-  const std::vector<std::string> store{"--store",        cluster.url(), "--nats-stream", kStream,
-                                       "--nats-replicas", "3",          "--nats-lease",  "2",
-                                       "--nats-timeout", "10",          "--log-interval", "0"};
+  const std::vector<std::string> store{"--store",         cluster.url(), "--nats-stream",  kStream,
+                                       "--nats-replicas", "3",           "--nats-lease",   "2",
+                                       "--nats-timeout",  "10",          "--log-interval", "0"};
   ServeProcess first(logs);
   ServeProcess second(logs);
   ASSERT_TRUE(first.start("", store));

@@ -27,8 +27,8 @@ class GatewayTest : public testing::Test {
   testing::AssertionResult start_receiver(ServeProcess& serve,
                                           const std::vector<std::string>& extra = {}) {
     // A short --nats-timeout: NATS going away is told within seconds.
-    std::vector<std::string> args{"--store",      nats_->url(), "--nats-stream",  kStream,
-                                  "--nats-lease", "2",          "--nats-timeout", "4",
+    std::vector<std::string> args{"--store",        nats_->url(), "--nats-stream",  kStream,
+                                  "--nats-lease",   "2",          "--nats-timeout", "4",
                                   "--log-interval", "0"};
     args.insert(args.end(), extra.begin(), extra.end());
     return serve.start("", args);
@@ -47,8 +47,10 @@ TEST_F(GatewayTest, EveryKindOfFrameSetGoesThroughAndAResendStoresNothingTwice) 
       {"visible", 6}, {"infrared", 6}, {"jpeg", 4}, {"tiny", 300}};
   std::vector<StreamArg> streams;
   for (const auto& [kind, count] : sets) {
-    ASSERT_TRUE(generate_frames(kind, static_cast<std::uint64_t>(count), dir_ / ("in-" + kind), logs()));
-    streams.push_back({"rig1/" + kind, dir_ / ("in-" + kind), kind == "infrared" ? "infrared" : ""});
+    ASSERT_TRUE(
+        generate_frames(kind, static_cast<std::uint64_t>(count), dir_ / ("in-" + kind), logs()));
+    streams.push_back(
+        {"rig1/" + kind, dir_ / ("in-" + kind), kind == "infrared" ? "infrared" : ""});
   }
   const SendResult first = run_send(serve.address(), streams, logs(), /*json=*/true);
   ASSERT_TRUE(first.exit.exited_with(0)) << first.describe();
@@ -89,10 +91,9 @@ TEST_F(GatewayTest, TwoWritersOfOneStreamThroughTwoReceiversNeverInterleave) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // The second, through the other receiver, is refused.
-  const SendResult refused =
-      run_send(second.address(), {}, logs(), /*json=*/false,
-               {"--retry-for", "1", "--stream", "rig1/visible", "--capture", "testsrc:160x120@50",
-                "--frames", "10"});
+  const SendResult refused = run_send(second.address(), {}, logs(), /*json=*/false,
+                                      {"--retry-for", "1", "--stream", "rig1/visible", "--capture",
+                                       "testsrc:160x120@50", "--frames", "10"});
   EXPECT_FALSE(refused.exit.exited_with(0)) << refused.describe();
   EXPECT_NE(refused.err.find("stream_busy"), std::string::npos) << refused.describe();
   const SendResult held = holder.wait();
@@ -138,8 +139,8 @@ TEST_F(GatewayTest, AFullStreamFailsItsSenderWhileOthersGoOn) {
   // The receiver goes on serving other streams.
   const SendResult other = run_send(serve.address(), {{"rig2/ok", dir_ / "four", ""}}, logs());
   EXPECT_TRUE(other.exit.exited_with(0)) << other.describe();
-  EXPECT_TRUE(frames_match_folder(read_stored_frames(nats_->url(), kStream, "rig2/ok"),
-                                  dir_ / "four"));
+  EXPECT_TRUE(
+      frames_match_folder(read_stored_frames(nats_->url(), kStream, "rig2/ok"), dir_ / "four"));
   EXPECT_TRUE(serve.stop());
 }
 
@@ -162,8 +163,8 @@ TEST_F(GatewayTest, NatsGoingAwayIsAStorageErrorAndTheReceiverRecovers) {
                     {"--retry-for", "2"});
   } while (!sent.exit.exited_with(0) && std::chrono::steady_clock::now() < deadline);
   EXPECT_TRUE(sent.exit.exited_with(0)) << sent.describe();
-  EXPECT_TRUE(frames_match_folder(read_stored_frames(nats_->url(), kStream, "rig1/a"),
-                                  dir_ / "ten"));
+  EXPECT_TRUE(
+      frames_match_folder(read_stored_frames(nats_->url(), kStream, "rig1/a"), dir_ / "ten"));
   EXPECT_TRUE(serve.stop());
 }
 

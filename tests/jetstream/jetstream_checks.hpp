@@ -48,7 +48,8 @@ inline std::vector<StoredFrameMessage> read_stored_frames(const std::string& url
     auto bytes = jetstream::load_frame_bytes((*client)->js(), jetstream, msg, *frame, 1ULL << 32);
     EXPECT_TRUE(bytes) << bytes.status().to_string();
     if (!bytes) break;
-    frames.push_back({natsMsg_GetSequence(msg), std::move(frame).value(), std::move(bytes).value()});
+    frames.push_back(
+        {natsMsg_GetSequence(msg), std::move(frame).value(), std::move(bytes).value()});
     from = frames.back().stream_sequence + 1;
   }
   return frames;
@@ -60,8 +61,8 @@ inline testing::AssertionResult frames_match_folder(const std::vector<StoredFram
                                                     const std::string& folder) {
   const std::vector<std::string> names = names_in_frame_order(folder);
   if (frames.size() != names.size()) {
-    return testing::AssertionFailure() << frames.size() << " frames stored for the " << names.size()
-                                       << " files of " << folder;
+    return testing::AssertionFailure()
+           << frames.size() << " frames stored for the " << names.size() << " files of " << folder;
   }
   for (std::size_t i = 0; i < names.size(); ++i) {
     const jetstream::FrameMessage& frame = frames[i].frame;

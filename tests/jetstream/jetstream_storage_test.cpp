@@ -31,7 +31,8 @@ class JetStreamStorageTest : public testing::Test {
     ASSERT_TRUE(dir_.valid());
     const std::string config = dir_ / "nats.conf";
     std::ofstream(config) << "max_payload: " << kMaxPayload << "\n";
-    server_ = std::make_unique<test::NatsServer>(dir_.path(), std::vector<std::string>{"-c", config});
+    server_ =
+        std::make_unique<test::NatsServer>(dir_.path(), std::vector<std::string>{"-c", config});
     ASSERT_TRUE(server_->start());
   }
 
@@ -228,15 +229,18 @@ TEST_F(JetStreamStorageTest, TheFenceStopsAWriterWhenAnotherAppended) {
   auto client = NatsClient::connect({.url = server_->url()});
   ASSERT_TRUE(client);
   const auto intruder = pattern_bytes(10, 2);
-  auto msg = make_frame_message(
-      "FWTEST", "fenced",
-      {.sequence = 1, .file_name = "1.png", .bytes = 10, .checksum = xxh3_of(intruder),
-       .source_kind = "visible"},
-      intruder, {});
+  auto msg = make_frame_message("FWTEST", "fenced",
+                                {.sequence = 1,
+                                 .file_name = "1.png",
+                                 .bytes = 10,
+                                 .checksum = xxh3_of(intruder),
+                                 .source_kind = "visible"},
+                                intruder, {});
   ASSERT_TRUE(msg);
   auto published = (*client)->publish(std::move(msg).value());
   ASSERT_TRUE(published);
-  ASSERT_TRUE((*client)->wait({*published}, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  ASSERT_TRUE(
+      (*client)->wait({*published}, std::chrono::steady_clock::now() + std::chrono::seconds(5)));
   // Our next group is refused: no interleaving.
   auto refused = store_frame(**stream, 1, "1b.png", pattern_bytes(10, 3));
   ASSERT_FALSE(refused);

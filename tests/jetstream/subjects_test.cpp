@@ -23,7 +23,7 @@ TEST(Subjects, StreamNamesMapToTokensAndBack) {
 
 TEST(Subjects, TokensNoStreamNameMapsToAreRefused) {
   EXPECT_FALSE(stream_from_tokens(""));
-  EXPECT_FALSE(stream_from_tokens("a..b"));  // an empty segment
+  EXPECT_FALSE(stream_from_tokens("a..b"));     // an empty segment
   EXPECT_FALSE(stream_from_tokens("=hidden"));  // a segment starting with '.'
   EXPECT_FALSE(stream_from_tokens("a.*"));
   EXPECT_FALSE(stream_of_frame_subject("FW", "FW.part.a"));

@@ -14,8 +14,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -67,7 +67,7 @@ class NatsServerProcess {
       : store_dir_(std::move(store_dir)), port_(port), extra_(std::move(extra)) {}
 
   testing::AssertionResult start() {
-    std::vector<std::string> argv{nats_server_binary(), "-a",  "127.0.0.1", "-p",
+    std::vector<std::string> argv{nats_server_binary(),  "-a",  "127.0.0.1", "-p",
                                   std::to_string(port_), "-js", "-sd",       store_dir_};
     argv.insert(argv.end(), extra_.begin(), extra_.end());
     child_ = std::make_unique<ChildProcess>();
