@@ -32,6 +32,7 @@
 #include "jetstream/subject_listing.hpp"
 #include "jetstream/subjects.hpp"
 #include "storage/stream_store.hpp"
+#include "storage/sync_mode.hpp"
 
 namespace framewire {
 
@@ -54,18 +55,6 @@ Status validate_durable(std::string_view durable) {
   return Status(ErrorCode::kBadName,
                 fmt::format("a durable name has 1 to {} bytes of A-Z a-z 0-9 _ - only: \"{}\"",
                             kMaxDurableBytes, durable));
-}
-
-storage::SyncPolicy to_policy(SyncMode mode) {
-  switch (mode) {
-    case SyncMode::kNone:
-      return storage::SyncPolicy::kNone;
-    case SyncMode::kEach:
-      return storage::SyncPolicy::kEach;
-    case SyncMode::kBatch:
-      break;
-  }
-  return storage::SyncPolicy::kBatch;
 }
 
 // The replicas of JetStream stream `name`, for the sinks' lease bucket; 1
@@ -290,7 +279,8 @@ Result<std::unique_ptr<Sink>> Sink::create(const SinkOptions& options) {
   state->client = std::move(client).value();
   state->context.client = state->client.get();
 
-  auto root = storage::StorageRoot::open_shared(options.root, to_policy(options.sync));
+  auto root =
+      storage::StorageRoot::open_shared(options.root, storage::to_sync_policy(options.sync));
   if (!root) return root.status();
   state->root = std::move(root).value();
   state->context.root = state->root.get();

@@ -28,6 +28,7 @@
 #include "observe/observer.hpp"
 #include "observe/receiver_metrics.hpp"
 #include "storage/stream_store.hpp"
+#include "storage/sync_mode.hpp"
 #include "view/http_server.hpp"
 #include "view/live_feed.hpp"
 
@@ -42,18 +43,6 @@ std::string host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "this host";
   return name;
-}
-
-storage::SyncPolicy to_policy(SyncMode mode) {
-  switch (mode) {
-    case SyncMode::kNone:
-      return storage::SyncPolicy::kNone;
-    case SyncMode::kEach:
-      return storage::SyncPolicy::kEach;
-    case SyncMode::kBatch:
-      break;
-  }
-  return storage::SyncPolicy::kBatch;
 }
 
 }  // namespace
@@ -239,7 +228,7 @@ Result<std::unique_ptr<Receiver>> Receiver::create(const ReceiverOptions& option
   auto impl = std::make_unique<Impl>(options);
 
   if (options.nats.url.empty()) {
-    auto root = storage::StorageRoot::open(options.root, to_policy(options.sync));
+    auto root = storage::StorageRoot::open(options.root, storage::to_sync_policy(options.sync));
     if (!root) return root.status();
     impl->storage = std::move(root).value();
   } else {

@@ -108,24 +108,7 @@ TEST_F(GatewayTest, TwoWritersOfOneStreamThroughTwoReceiversNeverInterleave) {
 
 TEST_F(GatewayTest, AFullStreamFailsItsSenderWhileOthersGoOn) {
   // The operator created the stream with a per-stream limit of 5 frames.
-  {
-    auto client = jetstream::NatsClient::connect({.url = nats_->url()});
-    ASSERT_TRUE(client);
-    const auto subjects = jetstream::stream_subjects(kStream);
-    std::vector<const char*> pointers{subjects[0].c_str(), subjects[1].c_str()};
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = kStream;
-    config.Subjects = pointers.data();
-    config.SubjectsLen = 2;
-    config.AllowDirect = true;
-    config.MaxMsgsPerSubject = 5;
-    config.Discard = js_DiscardNew;
-    config.DiscardNewPerSubject = true;
-    jsStreamInfo* info = nullptr;
-    ASSERT_EQ(js_AddStream(&info, (*client)->js(), &config, nullptr, nullptr), NATS_OK);
-    jsStreamInfo_Destroy(info);
-  }
+  ASSERT_TRUE(create_limited_stream(nats_->url(), kStream, 5));
   ServeProcess serve(logs());
   ASSERT_TRUE(start_receiver(serve));
   ASSERT_TRUE(generate_frames("tiny", 20, dir_ / "twenty", logs()));

@@ -78,6 +78,33 @@ inline testing::AssertionResult frames_match_folder(const std::vector<StoredFram
   return testing::AssertionSuccess();
 }
 
+// Creates JetStream stream `jetstream` as an operator might, with framewire's
+// subjects and at most `per_subject` frames per framewire stream (new ones
+// refused): a stream that fills up while others go on.
+inline testing::AssertionResult create_limited_stream(const std::string& url,
+                                                      const std::string& jetstream,
+                                                      std::int64_t per_subject) {
+  auto client = jetstream::NatsClient::connect({.url = url});
+  if (!client) return testing::AssertionFailure() << client.status().to_string();
+  const auto subjects = jetstream::stream_subjects(jetstream);
+  std::vector<const char*> pointers{subjects[0].c_str(), subjects[1].c_str()};
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  config.Name = jetstream.c_str();
+  config.Subjects = pointers.data();
+  config.SubjectsLen = 2;
+  config.AllowDirect = true;
+  config.MaxMsgsPerSubject = per_subject;
+  config.Discard = js_DiscardNew;
+  config.DiscardNewPerSubject = true;
+  jsStreamInfo* info = nullptr;
+  jsErrCode error{};
+  const natsStatus s = js_AddStream(&info, (*client)->js(), &config, nullptr, &error);
+  jsStreamInfo_Destroy(info);
+  if (s != NATS_OK) return testing::AssertionFailure() << "js_AddStream: " << error;
+  return testing::AssertionSuccess();
+}
+
 // Polls until JetStream answers with `replicas` (a fresh cluster elects its
 // meta leader first): creating the stream works.
 inline testing::AssertionResult wait_for_jetstream(const std::string& url,

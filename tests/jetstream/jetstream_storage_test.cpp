@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "jetstream/frame_message.hpp"
+#include "jetstream/jetstream_checks.hpp"
 #include "jetstream/nats_client.hpp"
 #include "jetstream/subjects.hpp"
 #include "support/nats_server.hpp"
@@ -282,25 +283,7 @@ TEST_F(JetStreamStorageTest, NatsGoingAwayFailsTheGroupAndNothingIsAcknowledged)
 
 TEST_F(JetStreamStorageTest, AFullStreamRefusesFramesWithJetStreamsReason) {
   // The operator made the stream with limits: one subject may hold 2 frames.
-  {
-    auto client = NatsClient::connect({.url = server_->url()});
-    ASSERT_TRUE(client);
-    const std::vector<std::string> subjects = stream_subjects("FWTEST");
-    std::vector<const char*> pointers{subjects[0].c_str(), subjects[1].c_str()};
-    jsStreamConfig config;
-    jsStreamConfig_Init(&config);
-    config.Name = "FWTEST";
-    config.Subjects = pointers.data();
-    config.SubjectsLen = 2;
-    config.AllowDirect = true;
-    config.MaxMsgsPerSubject = 2;
-    config.Discard = js_DiscardNew;
-    config.DiscardNewPerSubject = true;
-    jsStreamInfo* info = nullptr;
-    jsErrCode error{};
-    ASSERT_EQ(js_AddStream(&info, (*client)->js(), &config, nullptr, &error), NATS_OK) << error;
-    jsStreamInfo_Destroy(info);
-  }
+  ASSERT_TRUE(test::create_limited_stream(server_->url(), "FWTEST", 2));
   auto store = open_store();
   ASSERT_TRUE(store);
   auto full = store->open_stream("full", "visible");
