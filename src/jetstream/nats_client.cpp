@@ -49,6 +49,11 @@ std::unordered_map<std::uintptr_t, std::shared_ptr<NatsClient::Callbacks>>& regi
 }
 std::uintptr_t next_id = 1;
 
+// A client's id as libnats' closure: carried, never dereferenced.
+void* as_closure(std::uintptr_t id) {
+  return reinterpret_cast<void*>(id);  // NOLINT(performance-no-int-to-ptr): an id, not an address
+}
+
 std::shared_ptr<NatsClient::Callbacks> callbacks_of(void* closure) {
   std::lock_guard lock(registry_mutex);
   auto it = registry().find(reinterpret_cast<std::uintptr_t>(closure));
@@ -75,7 +80,7 @@ Result<std::vector<std::string>> parse_server_list(std::string_view url) {
           ErrorCode::kBadName,
           fmt::format("\"{}\" is not a list of NATS servers (nats://HOST:PORT,...)", url));
     }
-    if (server.find("://") == std::string::npos) server = "nats://" + server;
+    if (server.find("://") == std::string::npos) server.insert(0, "nats://");
     if (!server.starts_with("nats://") && !server.starts_with("tls://")) {
       return Status(ErrorCode::kBadName,
                     fmt::format("NATS server \"{}\": only nats:// and tls:// are known", server));
@@ -117,8 +122,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
   // frames a prefix of what its writer published (see NatsClient::publish).
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(options, 1);
   if (s == NATS_OK)
-    s = natsOptions_SetDisconnectedCB(options, on_disconnected,
-                                      reinterpret_cast<void*>(client->id_));
+    s = natsOptions_SetDisconnectedCB(options, on_disconnected, as_closure(client->id_));
   if (s == NATS_OK && !endpoint.creds_file.empty()) {
     s = natsOptions_SetUserCredentialsFromFiles(options, endpoint.creds_file.c_str(), nullptr);
   }
@@ -142,7 +146,7 @@ Result<std::unique_ptr<NatsClient>> NatsClient::connect(const NatsEndpoint& endp
   jsOptions_Init(&js_options);
   js_options.PublishAsync.MaxPending = kMaxPendingPublishes;
   js_options.PublishAsync.AckHandler = on_publish_ack;
-  js_options.PublishAsync.AckHandlerClosure = reinterpret_cast<void*>(client->id_);
+  js_options.PublishAsync.AckHandlerClosure = as_closure(client->id_);
   // A full pipeline waits for room rather than failing at once.
   js_options.PublishAsync.StallWait = 10'000;
   jsCtx* js = nullptr;
@@ -206,6 +210,7 @@ Status NatsClient::ensure_stream(const std::string& name, int replicas,
     return nats_status(s, fmt::format("cannot look up JetStream stream {}", name), js_error);
   }
   std::vector<const char*> subject_pointers;
+  subject_pointers.reserve(subjects.size());
   for (const std::string& subject : subjects) subject_pointers.push_back(subject.c_str());
   jsStreamConfig config;
   jsStreamConfig_Init(&config);
