@@ -1,69 +1,21 @@
 #include "serve_command.hpp"
 
-#include <pthread.h>
 #include <signal.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <istream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "daemon_setup.hpp"
+#include "stop_signals.hpp"
 
 namespace framewire::cli {
 
 namespace {
-
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
-}
-
-// Waits for SIGINT/SIGTERM on a thread of its own (they are blocked in every
-// other thread) and asks the receiver to stop gracefully.
-class SignalWatcher {
- public:
-  explicit SignalWatcher(Receiver& receiver) : receiver_(receiver) {
-    thread_ = std::thread([this] { watch(); });
-  }
-  ~SignalWatcher() {
-    done_ = true;
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-  }
-  SignalWatcher(const SignalWatcher&) = delete;
-  SignalWatcher& operator=(const SignalWatcher&) = delete;
-
-  static sigset_t signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
-    return set;
-  }
-
- private:
-  void watch() {
-    const sigset_t set = signals();
-    while (!done_) {
-      int signal = 0;
-      if (sigwait(&set, &signal) != 0 || done_) break;
-      if (signal == SIGINT || signal == SIGTERM) {
-        spdlog::info("received {}, stopping", signal == SIGINT ? "SIGINT" : "SIGTERM");
-        receiver_.stop();
-      }
-    }
-  }
-
-  Receiver& receiver_;
-  std::atomic<bool> done_ = false;
-  std::thread thread_;
-};
 
 // The format of `serve --config FILE`: CLI11's TOML-like `key = value` lines, keys being serve's
 // long option names. CLI11 2.1 (Debian bookworm's) reads a configuration file for the main
@@ -191,14 +143,11 @@ int run_serve(ServeArguments& args) {
   }
   finish_nats_options(args.nats);
   args.options.nats = args.nats.options;
-  spdlog::set_default_logger(spdlog::stderr_color_mt("framewire"));
-  spdlog::set_level(spdlog::level::from_str(args.log_level));
-  args.options.sync = args.sync == "none"   ? SyncMode::kNone
-                      : args.sync == "each" ? SyncMode::kEach
-                                            : SyncMode::kBatch;
-  args.options.handshake_timeout = to_ms(args.handshake_timeout_s);
-  args.options.idle_timeout = to_ms(args.idle_timeout_s);
-  args.options.log_interval = to_ms(args.log_interval_s);
+  log_to_stderr(args.log_level);
+  args.options.sync = sync_mode_named(args.sync);
+  args.options.handshake_timeout = seconds_to_ms(args.handshake_timeout_s);
+  args.options.idle_timeout = seconds_to_ms(args.idle_timeout_s);
+  args.options.log_interval = seconds_to_ms(args.log_interval_s);
 
   // Over a file-size limit (ulimit -f) the kernel would kill the whole
   // receiver with SIGXFSZ; ignored, the write fails with EFBIG and only the
@@ -206,8 +155,7 @@ int run_serve(ServeArguments& args) {
   std::signal(SIGXFSZ, SIG_IGN);
   // Block the stop signals before any thread exists, so only the watcher
   // thread receives them.
-  const sigset_t signals = SignalWatcher::signals();
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  StopSignals::block();
 
   auto receiver = Receiver::create(args.options);
   if (!receiver) {
@@ -235,7 +183,10 @@ int run_serve(ServeArguments& args) {
   std::fflush(stdout);
 
   {
-    SignalWatcher watcher(**receiver);
+    StopSignals watcher([&receiver](int signal_number, int /*count*/) {
+      spdlog::info("received {}, stopping", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+      (*receiver)->stop();
+    });
     (*receiver)->run();
   }
   const ReceiverStats stats = (*receiver)->stats();

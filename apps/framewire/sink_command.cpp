@@ -1,13 +1,12 @@
 // `framewire sink`: reads frames from NATS JetStream into folders until SIGINT/SIGTERM.
 #include "sink_command.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 
+#include "daemon_setup.hpp"
 #include "stop_signals.hpp"
 
 namespace framewire::cli {
@@ -48,13 +47,9 @@ void add_sink_command(CLI::App& app, SinkArguments& args) {
 int run_sink(SinkArguments& args) {
   finish_nats_options(args.nats);
   args.options.nats = args.nats.options;
-  spdlog::set_default_logger(spdlog::stderr_color_mt("framewire"));
-  spdlog::set_level(spdlog::level::from_str(args.log_level));
-  args.options.sync = args.sync == "none"   ? SyncMode::kNone
-                      : args.sync == "each" ? SyncMode::kEach
-                                            : SyncMode::kBatch;
-  args.options.log_interval =
-      std::chrono::milliseconds(static_cast<long long>(args.log_interval_s * 1000.0));
+  log_to_stderr(args.log_level);
+  args.options.sync = sync_mode_named(args.sync);
+  args.options.log_interval = seconds_to_ms(args.log_interval_s);
 
   // As serve: over a file-size limit a write fails with EFBIG instead of the kernel killing us.
   std::signal(SIGXFSZ, SIG_IGN);

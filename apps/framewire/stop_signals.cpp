@@ -1,4 +1,4 @@
-// The signal watcher thread of `framewire send` and `sink` (stop_signals.hpp).
+// The signal watcher thread of `framewire send`, `serve` and `sink` (stop_signals.hpp).
 #include "stop_signals.hpp"
 
 #include <pthread.h>

@@ -1,4 +1,4 @@
-// SIGINT and SIGTERM for `framewire send` and `framewire sink`, taken by a thread of its own with
+// SIGINT and SIGTERM for `framewire send`, `serve` and `sink`, taken by a thread of its own with
 // sigwait(): the signals are blocked in every other thread (block() must run before the process
 // starts any thread, FFmpeg's decoder threads included, which inherit the mask), so what they
 // trigger runs as ordinary code on the watcher thread, free to lock a mutex or call into the

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include "jetstream/subjects.hpp"
+#include "storage/file_io.hpp"
 #include "storage/safe_name.hpp"
 
 namespace framewire::jetstream {
@@ -14,11 +15,23 @@ namespace {
 // header is not ours.
 constexpr std::size_t kMaxParts = std::size_t{1} << 22;
 
-Status set_header(natsMsg* msg, const char* key, const std::string& value) {
-  if (natsStatus s = natsMsgHeader_Set(msg, key, value.c_str()); s != NATS_OK) {
+using Header = std::pair<const char*, std::string>;
+
+// A message on `subject` with a copy of `payload` and `headers`.
+Result<MsgHandle> make_message(const std::string& subject, std::span<const std::uint8_t> payload,
+                               const std::vector<Header>& headers) {
+  natsMsg* raw = nullptr;
+  natsStatus s =
+      natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(payload.data()),
+                     static_cast<int>(payload.size()));
+  MsgHandle msg(raw);
+  for (auto header = headers.begin(); s == NATS_OK && header != headers.end(); ++header) {
+    s = natsMsgHeader_Set(raw, header->first, header->second.c_str());
+  }
+  if (s != NATS_OK) {
     return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
   }
-  return Status::ok();
+  return msg;
 }
 
 Status malformed(std::string_view what) {
@@ -34,60 +47,33 @@ Result<MsgHandle> make_frame_message(std::string_view jetstream, std::string_vie
                                      const storage::FrameRecord& record,
                                      std::span<const std::uint8_t> payload,
                                      const std::vector<std::uint64_t>& part_sequences) {
-  const std::string subject = frame_subject(jetstream, stream);
-  natsMsg* raw = nullptr;
-  natsStatus s =
-      natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(payload.data()),
-                     static_cast<int>(payload.size()));
-  if (s != NATS_OK)
-    return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
-  MsgHandle msg(raw);
-  const std::pair<const char*, std::string> headers[] = {
+  std::vector<Header> headers{
       {kHeaderMsgId, frame_msg_id(stream, record.sequence, record.checksum)},
       {kHeaderStream, std::string(stream)},
       {kHeaderSequence, std::to_string(record.sequence)},
       {kHeaderFile, record.file_name},
       {kHeaderBytes, std::to_string(record.bytes)},
-      {kHeaderChecksum, hex64(record.checksum)},
+      {kHeaderChecksum, storage::hex64(record.checksum)},
       {kHeaderSource, record.source_kind},
       {kHeaderCaptureTime, std::to_string(record.capture_time_ns)},
       {kHeaderReceiveTime, std::to_string(record.receive_time_ns)},
       {kHeaderParts, std::to_string(part_sequences.size())},
   };
-  for (const auto& [key, value] : headers) {
-    if (Status status = set_header(raw, key, value); !status) return status;
-  }
   if (!part_sequences.empty()) {
-    if (Status status = set_header(raw, kHeaderPartSequences, encode_sequence_list(part_sequences));
-        !status) {
-      return status;
-    }
+    headers.emplace_back(kHeaderPartSequences, encode_sequence_list(part_sequences));
   }
-  return msg;
+  return make_message(frame_subject(jetstream, stream), payload, headers);
 }
 
 Result<MsgHandle> make_part_message(std::string_view jetstream, std::string_view stream,
                                     std::uint64_t sequence, std::uint32_t index,
                                     std::span<const std::uint8_t> chunk) {
-  const std::string subject = part_subject(jetstream, stream);
-  natsMsg* raw = nullptr;
-  natsStatus s =
-      natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(chunk.data()),
-                     static_cast<int>(chunk.size()));
-  if (s != NATS_OK)
-    return nats_status(s, "cannot build a JetStream message", 0, ErrorCode::kInternal);
-  MsgHandle msg(raw);
   const std::uint64_t chunk_hash = XXH3_64bits(chunk.data(), chunk.size());
-  const std::pair<const char*, std::string> headers[] = {
-      {kHeaderMsgId, part_msg_id(stream, sequence, index, chunk_hash)},
-      {kHeaderStream, std::string(stream)},
-      {kHeaderSequence, std::to_string(sequence)},
-      {kHeaderPart, std::to_string(index)},
-  };
-  for (const auto& [key, value] : headers) {
-    if (Status status = set_header(raw, key, value); !status) return status;
-  }
-  return msg;
+  return make_message(part_subject(jetstream, stream), chunk,
+                      {{kHeaderMsgId, part_msg_id(stream, sequence, index, chunk_hash)},
+                       {kHeaderStream, std::string(stream)},
+                       {kHeaderSequence, std::to_string(sequence)},
+                       {kHeaderPart, std::to_string(index)}});
 }
 
 Result<FrameMessage> parse_frame_message(natsMsg* msg, std::string_view jetstream) {
@@ -111,7 +97,7 @@ Result<FrameMessage> parse_frame_message(natsMsg* msg, std::string_view jetstrea
   const auto bytes = parse_u64(header(msg, kHeaderBytes));
   if (!bytes) return malformed(kHeaderBytes);
   record.bytes = *bytes;
-  const auto checksum = parse_hex64(header(msg, kHeaderChecksum));
+  const auto checksum = storage::parse_hex64(header(msg, kHeaderChecksum));
   if (!checksum) return malformed(kHeaderChecksum);
   record.checksum = *checksum;
   record.source_kind = std::string(header(msg, kHeaderSource));
@@ -180,9 +166,9 @@ Result<std::vector<std::uint8_t>> load_frame_bytes(jsCtx* js, std::string_view j
                   fmt::format("frame {} has {} of its {} bytes", name, bytes.size(), record.bytes));
   }
   if (XXH3_64bits(bytes.data(), bytes.size()) != record.checksum) {
-    return Status(
-        ErrorCode::kChecksumMismatch,
-        fmt::format("frame {} does not hash to its checksum {}", name, hex64(record.checksum)));
+    return Status(ErrorCode::kChecksumMismatch,
+                  fmt::format("frame {} does not hash to its checksum {}", name,
+                              storage::hex64(record.checksum)));
   }
   return bytes;
 }

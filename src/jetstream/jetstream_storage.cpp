@@ -2,6 +2,7 @@
 #include "jetstream/jetstream_storage.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
@@ -10,6 +11,7 @@
 
 #include "jetstream/frame_message.hpp"
 #include "jetstream/lease_table.hpp"
+#include "storage/file_io.hpp"
 #include "storage/safe_name.hpp"
 
 namespace framewire::jetstream {
@@ -59,21 +61,30 @@ Status publish_failure(const PublishResult& result, std::string_view stream) {
 
 class JetStreamStream;
 
-// A frame being received: hashed, and kept in memory up to one message; a
-// larger frame is published in parts as its bytes arrive.
+// What a frame's bytes are for.
+enum class FrameBytes {
+  kMessage,  // kept, to be the frame message's payload (it fits in one)
+  kParts,    // published in parts as they arrive
+  kHashOnly  // a resend of a stored frame: only compared, never published
+};
+
+// A frame being received: hashed, and its bytes kept or published as
+// `mode` says.
 class JetStreamFrame final : public IncomingFrame::Backend {
  public:
-  JetStreamFrame(JetStreamStream& stream, FrameRecord record, bool publish_parts)
-      : stream_(&stream), record_(std::move(record)), publish_parts_(publish_parts) {
+  JetStreamFrame(JetStreamStream& stream, FrameRecord record, FrameBytes mode)
+      : stream_(&stream), record_(std::move(record)), mode_(mode) {
     XXH3_64bits_reset(&hash_);
+    if (mode_ == FrameBytes::kMessage) buffer_.reserve(record_.bytes);
   }
 
   Status write(std::span<const std::uint8_t> bytes) override;
   const FrameRecord& record() const override { return record_; }
+  void set_receive_time_ns(std::int64_t ns) override { record_.receive_time_ns = ns; }
 
   JetStreamStream* stream_;
   FrameRecord record_;
-  const bool publish_parts_;
+  const FrameBytes mode_;
   XXH3_state_t hash_{};
   std::uint64_t written_ = 0;
   std::vector<std::uint8_t> buffer_;
@@ -124,8 +135,10 @@ class JetStreamStream final : public storage::StreamStorage {
                        .source_kind = source_kind_,
                        .capture_time_ns = capture_time_ns};
     // A resend of a stored frame is only compared, never published again.
-    const bool publish_parts = sequence >= next_sequence_ && bytes > shared_.chunk_bytes;
-    return IncomingFrame(std::make_unique<JetStreamFrame>(*this, std::move(record), publish_parts));
+    const FrameBytes mode = sequence < next_sequence_     ? FrameBytes::kHashOnly
+                            : bytes > shared_.chunk_bytes ? FrameBytes::kParts
+                                                          : FrameBytes::kMessage;
+    return IncomingFrame(std::make_unique<JetStreamFrame>(*this, std::move(record), mode));
   }
 
   Result<FinishOutcome> finish_frame(IncomingFrame incoming, std::uint64_t checksum) override {
@@ -136,7 +149,7 @@ class JetStreamStream final : public storage::StreamStorage {
     }
     if (!poisoned_) return poisoned_;
     FrameRecord& record = frame->record_;
-    record.receive_time_ns = now_ns();
+    if (record.receive_time_ns == 0) record.receive_time_ns = now_ns();  // not given by the caller
     if (frame->written_ != record.bytes) {
       return Status(ErrorCode::kMalformed,
                     fmt::format("frame {} ended after {} of {} declared bytes", record.file_name,
@@ -146,7 +159,7 @@ class JetStreamStream final : public storage::StreamStorage {
     if (actual != checksum) {
       return Status(ErrorCode::kChecksumMismatch,
                     fmt::format("frame {} hashes to {}, the sender said {}", record.file_name,
-                                hex64(actual), hex64(checksum)));
+                                storage::hex64(actual), storage::hex64(checksum)));
     }
     record.checksum = checksum;
     if (record.sequence < next_sequence_) {
@@ -300,7 +313,7 @@ class JetStreamStream final : public storage::StreamStorage {
     if (Status status = check_can_publish(); !status) return status;
     std::vector<std::uint64_t> part_sequences;
     std::span<const std::uint8_t> payload = frame.buffer_;
-    if (frame.publish_parts_) {
+    if (frame.mode_ == FrameBytes::kParts) {
       if (!frame.buffer_.empty()) {
         if (Status status = publish_part(frame, frame.buffer_); !status) return status;
         frame.buffer_.clear();
@@ -373,7 +386,8 @@ Status JetStreamFrame::write(std::span<const std::uint8_t> bytes) {
   }
   XXH3_64bits_update(&hash_, bytes.data(), bytes.size());
   written_ += bytes.size();
-  if (!publish_parts_) {
+  if (mode_ == FrameBytes::kHashOnly) return Status::ok();
+  if (mode_ == FrameBytes::kMessage) {
     buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
     return Status::ok();
   }
@@ -447,6 +461,13 @@ Result<std::unique_ptr<JetStreamStorage>> JetStreamStorage::open(const JetStream
                                   options.lease_ttl, options.owner);
   if (!writers) return as_storage_error(writers.status());
   shared->writers = std::move(writers).value();
+  if (shared->writers->ttl() != options.lease_ttl) {
+    spdlog::warn(
+        "the lease bucket {}_writers expires leases after {:.1f} s (it was made so by an "
+        "earlier receiver); this receiver uses that, not {:.1f} s",
+        options.stream, std::chrono::duration<double>(shared->writers->ttl()).count(),
+        std::chrono::duration<double>(options.lease_ttl).count());
+  }
   return std::unique_ptr<JetStreamStorage>(new JetStreamStorage(std::move(shared)));
 }
 

@@ -4,13 +4,14 @@
 #include "jetstream/lease_table.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
 namespace framewire::jetstream {
 
 namespace {
+
+constexpr std::chrono::seconds kStartPatience{15};
 
 std::int64_t steady_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -51,7 +52,14 @@ Result<std::unique_ptr<LeaseTable>> LeaseTable::open(NatsClient& client, const s
   config.StorageType = js_FileStorage;
   config.Replicas = replicas;
   kvStore* raw = nullptr;
+  // A cluster electing a leader (a node just died) answers nothing for a few
+  // seconds: waited out rather than failing a receiver or sink at start.
+  const auto patience = std::chrono::steady_clock::now() + kStartPatience;
   natsStatus s = js_CreateKeyValue(&raw, client.js(), &config);
+  while (s != NATS_OK && is_transient(s) && std::chrono::steady_clock::now() < patience) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    s = js_CreateKeyValue(&raw, client.js(), &config);
+  }
   if (s != NATS_OK) {
     Status created = nats_status(s, fmt::format("cannot create the key-value bucket {}", bucket));
     // It exists already (perhaps with other settings): bind to it.
@@ -66,14 +74,7 @@ Result<std::unique_ptr<LeaseTable>> LeaseTable::open(NatsClient& client, const s
       if (info->Config != nullptr && info->Config->MaxAge > 0) {
         const auto existing = std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::nanoseconds(info->Config->MaxAge));
-        if (existing != ttl) {
-          spdlog::warn(
-              "the lease bucket {} expires leases after {:.1f} s (it was created so); "
-              "using that, not {:.1f} s",
-              bucket, std::chrono::duration<double>(existing).count(),
-              std::chrono::duration<double>(ttl).count());
-          ttl = existing;
-        }
+        ttl = existing;
       }
     }
   }

@@ -57,6 +57,8 @@ class Lease {
 class LeaseTable {
  public:
   // Opens (creating if missing) bucket `bucket` with `ttl` and `replicas`.
+  // Leases expire by the TTL of the bucket as it exists, so a bucket made
+  // earlier with another TTL is renewed by that one: ttl() says which.
   // `owner` is stored as each lease's value, for the message a refused
   // acquirer gets. The client must outlive the table.
   static Result<std::unique_ptr<LeaseTable>> open(NatsClient& client, const std::string& bucket,

@@ -22,7 +22,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <mutex>
-#include <optional>
 #include <random>
 #include <vector>
 
@@ -31,6 +30,7 @@
 #include "jetstream/sink_stream.hpp"
 #include "jetstream/subject_listing.hpp"
 #include "jetstream/subjects.hpp"
+#include "storage/file_io.hpp"
 #include "storage/stream_store.hpp"
 #include "storage/sync_mode.hpp"
 
@@ -68,22 +68,9 @@ int stream_replicas(jsCtx* js, const std::string& name) {
   return std::max(1, static_cast<int>(info->Config->Replicas));
 }
 
-// The TTL of an existing lease bucket: leases expire by it, whatever this
-// sink was told, so they must be renewed by it too. Nothing when the bucket
-// does not exist (yet).
-std::optional<std::chrono::milliseconds> bucket_ttl(jsCtx* js, const std::string& bucket) {
-  jsStreamInfo* raw = nullptr;
-  const std::string stream = "KV_" + bucket;
-  const natsStatus s = js_GetStreamInfo(&raw, js, stream.c_str(), nullptr, nullptr);
-  jetstream::StreamInfoHandle info(raw);
-  if (s != NATS_OK || info->Config == nullptr || info->Config->MaxAge <= 0) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::nanoseconds(info->Config->MaxAge));
-}
-
 std::string random_id() {
   std::random_device device;
-  return jetstream::hex64((static_cast<std::uint64_t>(device()) << 32) ^ device());
+  return storage::hex64((static_cast<std::uint64_t>(device()) << 32) ^ device());
 }
 
 }  // namespace
@@ -116,7 +103,7 @@ struct Sink::State {
   }
   std::string sink_key_prefix() const {
     return context.options.durable + ".sink." +
-           jetstream::hex64(XXH3_64bits(filter_subject.data(), filter_subject.size())) + ".";
+           storage::hex64(XXH3_64bits(filter_subject.data(), filter_subject.size())) + ".";
   }
 
   Status take_presence() {
@@ -285,21 +272,18 @@ Result<std::unique_ptr<Sink>> Sink::create(const SinkOptions& options) {
   state->root = std::move(root).value();
   state->context.root = state->root.get();
 
-  std::chrono::milliseconds lease_ttl = options.nats.lease_ttl;
-  if (auto existing = bucket_ttl(state->client->js(), state->bucket);
-      existing && *existing != lease_ttl) {
+  auto leases = LeaseTable::open(*state->client, state->bucket,
+                                 stream_replicas(state->client->js(), options.nats.stream),
+                                 options.nats.lease_ttl, state->owner);
+  if (!leases) return leases.status();
+  state->leases = std::move(leases).value();
+  if (state->leases->ttl() != options.nats.lease_ttl) {
     spdlog::warn(
         "sink: the lease bucket {} expires leases after {:.1f} s (it was made so by an "
         "earlier sink); this sink uses that, not {:.1f} s",
-        state->bucket, std::chrono::duration<double>(*existing).count(),
-        std::chrono::duration<double>(lease_ttl).count());
-    lease_ttl = *existing;
+        state->bucket, std::chrono::duration<double>(state->leases->ttl()).count(),
+        std::chrono::duration<double>(options.nats.lease_ttl).count());
   }
-  auto leases = LeaseTable::open(*state->client, state->bucket,
-                                 stream_replicas(state->client->js(), options.nats.stream),
-                                 lease_ttl, state->owner);
-  if (!leases) return leases.status();
-  state->leases = std::move(leases).value();
   // Present before the first round, so that sinks started together see
   // each other and split the streams from the start.
   if (Status status = state->take_presence(); !status) return status;

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "jetstream/subjects.hpp"
+#include "storage/file_io.hpp"
 
 namespace framewire::jetstream {
 namespace {
@@ -95,7 +96,7 @@ Status create_consumer(jsCtx* js, const std::string& jetstream, const std::strin
 }  // namespace
 
 std::string sink_consumer_base(std::string_view durable, std::string_view stream) {
-  return std::string(durable) + "-" + hex64(XXH3_64bits(stream.data(), stream.size()));
+  return std::string(durable) + "-" + storage::hex64(XXH3_64bits(stream.data(), stream.size()));
 }
 
 Result<SinkConsumer> open_sink_consumer(NatsClient& client, const std::string& jetstream,

@@ -3,9 +3,13 @@
 
 #include <charconv>
 
+#include "storage/file_io.hpp"
 #include "storage/safe_name.hpp"
 
 namespace framewire::jetstream {
+
+using storage::hex64;
+
 namespace {
 
 constexpr std::size_t kMaxJetStreamNameBytes = 64;
@@ -13,14 +17,6 @@ constexpr std::size_t kMaxJetStreamNameBytes = 64;
 bool is_name_byte(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-';
-}
-
-std::string segment_token(std::string_view segment) {
-  std::string token(segment);
-  for (char& c : token) {
-    if (c == '.') c = '=';
-  }
-  return token;
 }
 
 template <typename Visit>
@@ -87,35 +83,26 @@ std::optional<std::string> stream_of_frame_subject(std::string_view jetstream,
 }
 
 Result<std::string> frame_filter_subject(std::string_view jetstream, std::string_view filter) {
-  std::string subject = std::string(jetstream) + ".frame.";
-  if (filter.empty()) return subject + ">";
-  std::string_view rest = filter;
-  bool first = true;
+  const std::string prefix = std::string(jetstream) + ".frame.";
+  if (filter.empty()) return prefix + ">";
   Status problem = Status::ok();
-  std::size_t count = 0;
-  std::size_t pieces = 1;
-  for (char c : filter) pieces += c == '/' ? 1 : 0;
-  for_each_piece(rest, '/', [&](std::string_view segment) {
-    ++count;
+  bool after_rest = false;  // a '>' came already: it must be the last segment
+  for_each_piece(filter, '/', [&](std::string_view segment) {
     if (!problem) return;
-    if (!first) subject += '.';
-    first = false;
-    if (segment == "*") {
-      subject += '*';
+    if (after_rest) {
+      problem = Status(ErrorCode::kBadName, "'>' may only be the last segment of --filter");
     } else if (segment == ">") {
-      if (count != pieces) {
-        problem = Status(ErrorCode::kBadName, "'>' may only be the last segment of --filter");
+      after_rest = true;
+    } else if (segment != "*") {
+      if (Status status = storage::validate_segment(segment); !status) {
+        problem = Status(ErrorCode::kBadName,
+                         "--filter \"" + std::string(filter) + "\": " + status.message());
       }
-      subject += '>';
-    } else if (Status status = storage::validate_segment(segment); !status) {
-      problem = Status(ErrorCode::kBadName,
-                       "--filter \"" + std::string(filter) + "\": " + status.message());
-    } else {
-      subject += segment_token(segment);
     }
   });
   if (!problem) return problem;
-  return subject;
+  // '*' and '>' map to themselves, the segments as in a stream name.
+  return prefix + stream_tokens(filter);
 }
 
 std::string frame_msg_id(std::string_view stream, std::uint64_t sequence, std::uint64_t checksum) {
@@ -161,38 +148,14 @@ std::optional<std::vector<std::uint64_t>> decode_sequence_list(std::string_view 
   return sequences;
 }
 
-std::string hex64(std::uint64_t value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = kHex[value & 0xF];
-    value >>= 4;
-  }
-  return out;
-}
-
-std::optional<std::uint64_t> parse_hex64(std::string_view text) {
-  if (text.size() != 16) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view text) {
-  std::uint64_t value = 0;
-  if (text.empty()) return std::nullopt;
+template <typename Integer>
+std::optional<Integer> parse_integer(std::string_view text) {
+  Integer value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
-
-std::optional<std::int64_t> parse_i64(std::string_view text) {
-  std::int64_t value = 0;
-  if (text.empty()) return std::nullopt;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
+template std::optional<std::uint64_t> parse_integer(std::string_view);
+template std::optional<std::int64_t> parse_integer(std::string_view);
 
 }  // namespace framewire::jetstream

@@ -82,9 +82,14 @@ std::string encode_sequence_list(const std::vector<std::uint64_t>& sequences);
 std::optional<std::vector<std::uint64_t>> decode_sequence_list(std::string_view text,
                                                                std::size_t max_count);
 
-std::string hex64(std::uint64_t value);  // 16 lowercase hex digits
-std::optional<std::uint64_t> parse_hex64(std::string_view text);
-std::optional<std::uint64_t> parse_u64(std::string_view text);
-std::optional<std::int64_t> parse_i64(std::string_view text);
+// A whole decimal header value (no sign for unsigned, nothing around it).
+template <typename Integer>
+std::optional<Integer> parse_integer(std::string_view text);
+inline std::optional<std::uint64_t> parse_u64(std::string_view text) {
+  return parse_integer<std::uint64_t>(text);
+}
+inline std::optional<std::int64_t> parse_i64(std::string_view text) {
+  return parse_integer<std::int64_t>(text);
+}
 
 }  // namespace framewire::jetstream

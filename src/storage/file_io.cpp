@@ -1,6 +1,8 @@
 // Helpers of the file store (file_io.hpp).
 #include "storage/file_io.hpp"
 
+#include <charconv>
+
 #define XXH_STATIC_LINKING_ONLY
 #include <errno.h>
 #include <string.h>
@@ -104,6 +106,14 @@ std::string hex64(std::uint64_t value) {
     value >>= 4;
   }
   return text;
+}
+
+std::optional<std::uint64_t> parse_hex64(std::string_view text) {
+  if (text.size() != 16) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
 }
 
 }  // namespace framewire::storage

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,8 @@ Status errno_status(std::string_view what, std::string_view path, int error);
 
 // 16 lowercase hex digits, as checksums appear in the manifest and in messages.
 std::string hex64(std::uint64_t value);
+// The inverse: exactly 16 hex digits, else nothing.
+std::optional<std::uint64_t> parse_hex64(std::string_view text);
 
 struct FileDigest {
   std::uint64_t bytes = 0;

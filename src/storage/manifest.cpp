@@ -104,14 +104,6 @@ namespace {
 
 constexpr std::size_t kScanChunkBytes = 1024 * 1024;
 
-std::optional<std::uint64_t> parse_hex64(std::string_view text) {
-  if (text.size() != 16) return std::nullopt;
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 16);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // The line exactly as append_manifest_line writes it: {"seq":N,"file":"NAME",...
 // with "xxh3" later on. Anything else goes to the JSON parser.
 std::optional<ManifestEntry> parse_own_format(std::string_view line) {

@@ -53,9 +53,7 @@ class IncomingFrame {
     // Records `ns` (Unix nanoseconds) as the frame's receive_time_ns instead
     // of the time finish_frame runs: for a caller storing a frame that was
     // received earlier, elsewhere (a sink materialising JetStream frames).
-    // The file store honours it; a backend that stamps its own time (the
-    // JetStream store) keeps its own.
-    virtual void set_receive_time_ns(std::int64_t /*ns*/) {}
+    virtual void set_receive_time_ns(std::int64_t ns) = 0;
   };
 
   explicit IncomingFrame(std::unique_ptr<Backend> backend) : backend_(std::move(backend)) {}

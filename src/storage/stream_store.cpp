@@ -151,8 +151,7 @@ struct FileFrame final : IncomingFrame::Backend {
   std::uint64_t written = 0;
   std::unique_ptr<File> file;
   TempName temp_name{};
-  bool temp_on_disk = false;                          // temp_name exists and is ours to remove
-  std::optional<std::int64_t> given_receive_time_ns;  // set_receive_time_ns; else now
+  bool temp_on_disk = false;  // temp_name exists and is ours to remove
 
   FileFrame() = default;
   FileFrame(const FileFrame&) = delete;
@@ -174,7 +173,7 @@ struct FileFrame final : IncomingFrame::Backend {
 
   const FrameRecord& record() const override { return frame_record; }
 
-  void set_receive_time_ns(std::int64_t ns) override { given_receive_time_ns = ns; }
+  void set_receive_time_ns(std::int64_t ns) override { frame_record.receive_time_ns = ns; }
 
   Status write(std::span<const std::uint8_t> bytes) override {
     if (bytes.size() > frame_record.bytes - written) {
@@ -490,7 +489,7 @@ Result<FinishOutcome> StreamStore::finish_frame(IncomingFrame incoming, std::uin
   std::unique_ptr<FileFrame> frame(static_cast<FileFrame*>(backend.release()));
   if (!store.poisoned) return store.poisoned;
   FrameRecord& record = frame->frame_record;
-  record.receive_time_ns = frame->given_receive_time_ns.value_or(now_ns());
+  if (record.receive_time_ns == 0) record.receive_time_ns = now_ns();  // not given by the caller
   if (frame->written != record.bytes) {
     return Status(ErrorCode::kMalformed, "frame " + record.file_name + " ended after " +
                                              std::to_string(frame->written) + " of " +

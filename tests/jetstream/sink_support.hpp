@@ -170,13 +170,6 @@ inline testing::AssertionResult wait_for_acks(jetstream::NatsClient& client,
   return testing::AssertionFailure() << "not all acknowledged:" << waiting;
 }
 
-inline std::size_t manifest_line_count(const std::string& stream_dir) {
-  std::ifstream in(stream_dir + "/" + kManifestName);
-  std::size_t lines = 0;
-  for (std::string line; std::getline(in, line);) ++lines;
-  return lines;
-}
-
 // Sequences stored for `stream` over all `roots`, each as often as it is
 // in a manifest.
 inline std::map<std::uint64_t, int> sequences_over(const std::vector<std::string>& roots,
@@ -218,17 +211,9 @@ inline testing::AssertionResult exactly_once(const std::vector<std::string>& roo
 inline testing::AssertionResult wait_for_lines(
     const std::vector<std::string>& roots, const std::string& stream, std::size_t count,
     std::chrono::milliseconds timeout = kSinkDoneTimeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::size_t lines = 0;
-  while (true) {
-    lines = 0;
-    for (const std::string& root : roots) lines += manifest_line_count(root + "/" + stream);
-    if (lines >= count) return testing::AssertionSuccess();
-    if (std::chrono::steady_clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return testing::AssertionFailure()
-         << stream << ": " << lines << " manifest lines, expected " << count;
+  std::vector<std::string> dirs;
+  for (const std::string& root : roots) dirs.push_back(root + "/" + stream);
+  return wait_for_manifest_lines(dirs, count, timeout) << " (" << stream << ")";
 }
 
 // The first `count` frames of `from` (in frame order), copied into `to`

@@ -205,7 +205,7 @@ TEST_F(SinkTest, ASinkKilledMidRunResumesWithoutGapsOrDuplicates) {
     ASSERT_TRUE(wait_for_lines({root}, "rig/tiny", 100));
     sink.kill9();
   }
-  const std::size_t at_kill = manifest_line_count(stored);
+  const std::size_t at_kill = manifest_lines(stored);
   EXPECT_LT(at_kill, kFrames) << "the sink was done before it was killed";
   // Its lease lapses 2 s after the kill; then the frames it had in hand,
   // stored or not, are read again.
@@ -248,8 +248,8 @@ TEST_F(SinkTest, TwoSinksShareTheStreamsAndOneTakesOverWhenTheOtherDies) {
   int held_by_b = 0;
   for (const auto& stream : streams) {
     EXPECT_TRUE(exactly_once({root_a, root_b}, stream.name, kFirst));
-    held_by_a += manifest_line_count(root_a + "/" + stream.name) > 0 ? 1 : 0;
-    held_by_b += manifest_line_count(root_b + "/" + stream.name) > 0 ? 1 : 0;
+    held_by_a += manifest_lines(root_a + "/" + stream.name) > 0 ? 1 : 0;
+    held_by_b += manifest_lines(root_b + "/" + stream.name) > 0 ? 1 : 0;
   }
   EXPECT_GE(held_by_a, 1) << sink_a.log();
   EXPECT_GE(held_by_b, 1) << sink_b.log();

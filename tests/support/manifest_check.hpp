@@ -10,12 +10,15 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -38,6 +41,32 @@ inline std::string xxh3_hex(const std::vector<std::uint8_t>& bytes) {
   std::snprintf(text, sizeof text, "%016llx",
                 static_cast<unsigned long long>(XXH3_64bits(bytes.data(), bytes.size())));
   return text;
+}
+
+// The complete ('\n'-terminated) lines of STREAM_DIR/manifest.jsonl now: a
+// torn last line does not count; 0 when there is no manifest yet.
+inline std::size_t manifest_lines(const std::string& stream_dir) {
+  std::ifstream in(stream_dir + "/manifest.jsonl", std::ios::binary);
+  return static_cast<std::size_t>(
+      std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+}
+
+// Polls every `poll` until the manifests of `stream_dirs` hold `count`
+// lines together; a failure saying how many there are after `timeout`.
+inline testing::AssertionResult wait_for_manifest_lines(
+    const std::vector<std::string>& stream_dirs, std::size_t count,
+    std::chrono::milliseconds timeout,
+    std::chrono::microseconds poll = std::chrono::milliseconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    std::size_t lines = 0;
+    for (const std::string& dir : stream_dirs) lines += manifest_lines(dir);
+    if (lines >= count) return testing::AssertionSuccess();
+    if (std::chrono::steady_clock::now() > deadline) {
+      return testing::AssertionFailure() << lines << " manifest lines, expected " << count;
+    }
+    std::this_thread::sleep_for(poll);
+  }
 }
 
 // The lines of a manifest; a line that does not parse makes the result empty
